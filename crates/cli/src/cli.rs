@@ -1,0 +1,284 @@
+//! Command-line grammar, mirroring cosign's subcommands and flag names so that scripts can
+//! replace `cosign` by `signet`. Boolean flags take an optional value as Go's pflag does
+//! (`--tlog-upload=false`, `--upload=0`).
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+/// Parses a boolean as Go's `strconv.ParseBool` does.
+pub fn go_bool(s: &str) -> Result<bool, String> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(format!("invalid boolean {s:?} (use true or false)")),
+    }
+}
+
+/// Self-hosted signing and verification of OCI container images, compatible with cosign.
+#[derive(Debug, Parser)]
+#[command(name = "signet", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Registry connection flags shared by every command that touches images.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RegistryArgs {
+    /// Use plain HTTP for registries that are not on this machine (loopback registries always use HTTP).
+    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
+    pub allow_http_registry: bool,
+    /// Accept self-signed or otherwise unverifiable registry TLS certificates.
+    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
+    pub allow_insecure_registry: bool,
+}
+
+/// Key types `generate-key-pair` can create.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[allow(missing_docs)]
+pub enum KeyTypeArg {
+    P256,
+    P384,
+    Rsa2048,
+    Rsa3072,
+    Rsa4096,
+    Ed25519,
+}
+
+/// Output formats of `verify`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum OutputFormat {
+    Json,
+    Text,
+}
+
+/// What `triangulate` and `clean` address.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum ArtifactType {
+    Signature,
+    Attestation,
+    Sbom,
+    Digest,
+    All,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a key pair for signing (P-256 by default), encrypted with a password.
+    GenerateKeyPair {
+        /// Write PREFIX.key and PREFIX.pub.
+        #[arg(long, default_value = "cosign")]
+        output_key_prefix: String,
+        /// The key algorithm.
+        #[arg(long, value_enum, default_value = "p256")]
+        key_type: KeyTypeArg,
+        /// Overwrite existing key files.
+        #[arg(long, short = 'f')]
+        force: bool,
+    },
+    /// Import an unencrypted PEM private key (PKCS#1, SEC1 or PKCS#8) as a cosign key pair.
+    ImportKeyPair {
+        /// The PEM private key file.
+        #[arg(long, short = 'k')]
+        key: String,
+        /// Write PREFIX.key and PREFIX.pub.
+        #[arg(long, short = 'o', default_value = "import-cosign")]
+        output_key_prefix: String,
+        /// Overwrite existing key files without asking.
+        #[arg(long, short = 'y', alias = "force")]
+        yes: bool,
+    },
+    /// Print the public key of a private key.
+    PublicKey {
+        /// The private key (file or env://VAR).
+        #[arg(long)]
+        key: String,
+        /// Write the public key to this file instead of stdout.
+        #[arg(long)]
+        outfile: Option<String>,
+    },
+    /// Print the simple-signing payload cosign would sign for an image.
+    Generate {
+        /// Annotations to add to the payload (key=value).
+        #[arg(long = "annotations", short = 'a')]
+        annotations: Vec<String>,
+        #[command(flatten)]
+        registry: RegistryArgs,
+        /// The image (registry reference, or oci:PATH[:TAG]).
+        image: String,
+    },
+    /// Sign images with a key and attach the signatures.
+    Sign(SignArgs),
+    /// Attach externally made artifacts to an image.
+    Attach {
+        /// What to attach.
+        #[command(subcommand)]
+        what: AttachCommand,
+    },
+    /// Verify image signatures against a public key.
+    Verify(VerifyArgs),
+    /// Print where an image's signatures (or other artifacts) are stored.
+    Triangulate {
+        /// Which artifact.
+        #[arg(long = "type", value_enum, default_value = "signature")]
+        kind: ArtifactType,
+        #[command(flatten)]
+        registry: RegistryArgs,
+        /// The image.
+        image: String,
+    },
+    /// Show the supply-chain artifacts attached to an image.
+    Tree {
+        #[command(flatten)]
+        registry: RegistryArgs,
+        /// The image.
+        image: String,
+    },
+    /// Remove an image's signatures (and other attached artifacts).
+    Clean {
+        /// Which artifacts to remove.
+        #[arg(long = "type", value_enum, default_value = "all")]
+        kind: ArtifactType,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'f')]
+        force: bool,
+        #[command(flatten)]
+        registry: RegistryArgs,
+        /// The image.
+        image: String,
+    },
+}
+
+/// `sign` flags.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The private key (file or env://VAR).
+    #[arg(long)]
+    pub key: String,
+    /// Annotations to add to the payload (key=value).
+    #[arg(long = "annotations", short = 'a')]
+    pub annotations: Vec<String>,
+    /// Upload to a transparency log (none exists here: only false is supported).
+    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = true, default_missing_value = "true", value_parser = go_bool)]
+    pub tlog_upload: bool,
+    /// Sign every image of a multi-platform index too.
+    #[arg(long, short = 'r')]
+    pub recursive: bool,
+    /// Push the signature to the registry.
+    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = true, default_missing_value = "true", value_parser = go_bool)]
+    pub upload: bool,
+    /// Write the base64 signature(s) to this file.
+    #[arg(long)]
+    pub output_signature: Option<String>,
+    /// Write the signed payload(s) to this file.
+    #[arg(long)]
+    pub output_payload: Option<String>,
+    /// Skip confirmation prompts.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Use this value as docker-reference in the payload instead of the image's repository.
+    #[arg(long)]
+    pub sign_container_identity: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The images to sign.
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+/// `attach` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AttachCommand {
+    /// Attach a signature made elsewhere (base64 text) with its payload.
+    Signature {
+        /// The signed payload file (default: the payload `generate` prints, without annotations).
+        #[arg(long)]
+        payload: Option<String>,
+        /// The base64 signature file, or - for stdin.
+        #[arg(long)]
+        signature: String,
+        /// A PEM certificate to attach.
+        #[arg(long)]
+        certificate: Option<String>,
+        /// A PEM certificate chain to attach.
+        #[arg(long)]
+        certificate_chain: Option<String>,
+        #[command(flatten)]
+        registry: RegistryArgs,
+        /// The image.
+        image: String,
+    },
+}
+
+/// `verify` flags.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The public key (file or env://VAR).
+    #[arg(long)]
+    pub key: String,
+    /// Annotations the payload must carry (key=value).
+    #[arg(long = "annotations", short = 'a')]
+    pub annotations: Vec<String>,
+    /// Accept signatures without a transparency-log entry.
+    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
+    pub insecure_ignore_tlog: bool,
+    /// Check the payload's claims (digest, annotations).
+    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = true, default_missing_value = "true", value_parser = go_bool)]
+    pub check_claims: bool,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value = "json")]
+    pub output: OutputFormat,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The images to verify.
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grammar_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn pflag_style_booleans() {
+        let c = Cli::try_parse_from([
+            "signet",
+            "sign",
+            "--key",
+            "k",
+            "--tlog-upload=false",
+            "--upload=0",
+            "img",
+        ])
+        .unwrap();
+        match c.command {
+            Command::Sign(s) => {
+                assert!(!s.tlog_upload);
+                assert!(!s.upload);
+            }
+            _ => panic!("wrong command"),
+        }
+        let c = Cli::try_parse_from([
+            "signet",
+            "verify",
+            "--key",
+            "k",
+            "--insecure-ignore-tlog",
+            "img",
+        ])
+        .unwrap();
+        match c.command {
+            Command::Verify(v) => assert!(v.insecure_ignore_tlog),
+            _ => panic!("wrong command"),
+        }
+    }
+}

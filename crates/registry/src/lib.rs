@@ -1,0 +1,20 @@
+//! The I/O edge of signet for images: an OCI distribution client ([`RegistryClient`]) written
+//! for few round trips (no `/v2/` ping, lazy auth, connection reuse, token cache), credentials
+//! looked up like docker and go-containerregistry do ([`Keychain`]), OCI image-layout
+//! directories ([`OciLayout`]), and the [`Store`] / [`ImageRef`] pair the CLI works with.
+
+pub mod auth;
+mod client;
+mod error;
+pub mod layout;
+mod secret;
+mod store;
+
+pub use auth::{Challenge, Credential, Keychain};
+pub use client::{
+    ClientOptions, DEFAULT_MAX_MANIFEST_BYTES, FetchedManifest, ManifestHead, RegistryClient, Repo,
+};
+pub use error::Error;
+pub use layout::OciLayout;
+pub use secret::Secret;
+pub use store::{ImageRef, Store};

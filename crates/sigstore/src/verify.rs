@@ -1,0 +1,356 @@
+//! The verification engine for key-based cosign signatures, in cosign's order of checks for
+//! the legacy `.sig` path (`pkg/cosign/verify.go`): transparency log (unless ignored), the
+//! cryptographic signature over the payload bytes, then the claims (the payload names the
+//! image's digest; every `-a` annotation matches). A failed verification is data: every
+//! rejected candidate comes back with its reason.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use signet_crypto::{PublicKey, SignatureAlgorithm};
+use signet_oci::{Descriptor, Digest, media_types};
+
+use crate::payload::{Payload, PayloadError};
+use crate::{Error, annotations, gobase64};
+
+/// What to check besides the signature itself.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// The digest the signatures must be for.
+    pub expected_digest: Digest,
+    /// `-a key=value` pairs that must appear (as strings) in the payload's `optional`.
+    pub annotations: BTreeMap<String, String>,
+    /// `--check-claims` (cosign's default: true).
+    pub check_claims: bool,
+    /// `--insecure-ignore-tlog`: accept signatures without a transparency-log entry.
+    pub ignore_tlog: bool,
+}
+
+/// One signature layer of the `.sig` image with its payload blob, or why the blob could not
+/// be fetched.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The layer descriptor (annotations carry the signature).
+    pub layer: Descriptor,
+    /// The payload bytes.
+    pub payload: Result<Vec<u8>, String>,
+}
+
+/// A signature that passed every check.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The layer's digest.
+    pub layer_digest: Digest,
+    /// The parsed payload.
+    pub payload: Payload,
+    /// The payload bytes as stored.
+    pub raw_payload: Vec<u8>,
+    /// The algorithm the signature verified under.
+    pub algorithm: SignatureAlgorithm,
+}
+
+/// Why a candidate signature was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RejectionReason {
+    /// The payload blob could not be fetched.
+    PayloadUnavailable(String),
+    /// The layer has no `dev.cosignproject.cosign/signature` annotation.
+    MissingSignature,
+    /// The signature annotation is not base64.
+    InvalidBase64,
+    /// No transparency-log entry, and the log was not ignored.
+    NoTlogEntry,
+    /// A transparency-log bundle is present, but no Rekor key is configured to check it.
+    TlogBundleUnverifiable,
+    /// The signature does not verify with the key.
+    BadSignature,
+    /// The payload is not a simple-signing payload.
+    InvalidPayload(PayloadError),
+    /// The payload names another digest.
+    DigestMismatch {
+        /// The image's digest.
+        expected: Digest,
+        /// What the payload says.
+        found: String,
+    },
+    /// An expected annotation is missing or different.
+    AnnotationMismatch {
+        /// The key.
+        key: String,
+        /// The expected value.
+        expected: String,
+    },
+}
+
+impl fmt::Display for RejectionReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::PayloadUnavailable(e) => write!(f, "payload could not be fetched: {e}"),
+            Self::MissingSignature => {
+                write!(f, "layer has no {} annotation", annotations::SIGNATURE)
+            }
+            Self::InvalidBase64 => write!(f, "signature annotation is not valid base64"),
+            Self::NoTlogEntry => write!(
+                f,
+                "signature has no transparency-log bundle (no transparency log is used here: pass --insecure-ignore-tlog to verify without one)"
+            ),
+            Self::TlogBundleUnverifiable => write!(
+                f,
+                "signature has a transparency-log bundle but no Rekor public key is configured to check it (pass --insecure-ignore-tlog to skip it)"
+            ),
+            Self::BadSignature => {
+                write!(f, "invalid signature when validating with the public key")
+            }
+            Self::InvalidPayload(e) => write!(f, "{e}"),
+            Self::DigestMismatch { found, .. } => {
+                write!(f, "invalid or missing digest in claim: {found}")
+            }
+            Self::AnnotationMismatch { key, expected } => {
+                write!(f, "missing or incorrect annotation: {key}={expected}")
+            }
+        }
+    }
+}
+
+/// A rejected candidate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Position of the layer in the `.sig` manifest.
+    pub layer_index: usize,
+    /// The layer's digest.
+    pub layer_digest: Digest,
+    /// Why it was rejected.
+    pub reason: RejectionReason,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "signature {} (layer {}): {}",
+            self.layer_index, self.layer_digest, self.reason
+        )
+    }
+}
+
+/// Whether a layer is a cosign signature (others — foreign layers — are skipped and counted).
+pub fn is_signature_layer(layer: &Descriptor) -> bool {
+    layer.media_type == media_types::COSIGN_SIMPLE_SIGNING
+}
+
+/// Verifies every candidate with `key`; returns the accepted ones, or every rejection.
+/// `foreign_layers` is how many non-signature layers the caller skipped.
+pub fn verify_signatures(
+    candidates: &[Candidate],
+    key: &PublicKey,
+    options: &VerifyOptions,
+    foreign_layers: usize,
+) -> Result<Vec<Verified>, Error> {
+    if candidates.is_empty() {
+        return Err(Error::NoSignatures { foreign_layers });
+    }
+    let mut verified = Vec::new();
+    let mut rejections = Vec::new();
+    for (index, candidate) in candidates.iter().enumerate() {
+        match verify_one(candidate, key, options) {
+            Ok(v) => verified.push(v),
+            Err(reason) => rejections.push(Rejection {
+                layer_index: index,
+                layer_digest: candidate.layer.digest.clone(),
+                reason,
+            }),
+        }
+    }
+    if verified.is_empty() {
+        return Err(Error::NoMatchingSignatures {
+            rejections,
+            foreign_layers,
+        });
+    }
+    Ok(verified)
+}
+
+fn verify_one(
+    candidate: &Candidate,
+    key: &PublicKey,
+    options: &VerifyOptions,
+) -> Result<Verified, RejectionReason> {
+    let layer = &candidate.layer;
+    let payload = candidate
+        .payload
+        .as_ref()
+        .map_err(|e| RejectionReason::PayloadUnavailable(e.clone()))?;
+
+    // b. transparency log
+    if !options.ignore_tlog {
+        return Err(if layer.annotations.contains_key(annotations::BUNDLE) {
+            RejectionReason::TlogBundleUnverifiable
+        } else {
+            RejectionReason::NoTlogEntry
+        });
+    }
+
+    // d. the signature over the exact payload bytes
+    let signature_text = layer
+        .annotations
+        .get(annotations::SIGNATURE)
+        .ok_or(RejectionReason::MissingSignature)?;
+    let signature = gobase64::decode(signature_text).map_err(|_| RejectionReason::InvalidBase64)?;
+    let algorithm = key
+        .verify(payload, &signature)
+        .map_err(|_| RejectionReason::BadSignature)?;
+
+    // e. claims
+    let parsed = Payload::parse(payload).map_err(RejectionReason::InvalidPayload)?;
+    if options.check_claims {
+        if parsed.docker_manifest_digest != options.expected_digest.to_string() {
+            return Err(RejectionReason::DigestMismatch {
+                expected: options.expected_digest.clone(),
+                found: parsed.docker_manifest_digest,
+            });
+        }
+        for (k, v) in &options.annotations {
+            if parsed.optional_string(k) != Some(v.as_str()) {
+                return Err(RejectionReason::AnnotationMismatch {
+                    key: k.clone(),
+                    expected: v.clone(),
+                });
+            }
+        }
+    }
+    Ok(Verified {
+        layer_digest: layer.digest.clone(),
+        payload: parsed,
+        raw_payload: payload.clone(),
+        algorithm,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{SignatureLayer, generate_payload};
+    use signet_crypto::{KeyType, PrivateKey};
+    use signet_oci::Reference;
+
+    fn setup() -> (PrivateKey, Digest, Vec<u8>) {
+        let key = PrivateKey::generate(KeyType::P256).unwrap();
+        let digest = Digest::sha256(b"an image manifest");
+        let r: Reference = "127.0.0.1:5000/app:v1".parse().unwrap();
+        let mut ann = BTreeMap::new();
+        ann.insert("env".to_string(), "prod".to_string());
+        (key, digest.clone(), generate_payload(&r, &digest, &ann))
+    }
+
+    fn options(digest: &Digest) -> VerifyOptions {
+        VerifyOptions {
+            expected_digest: digest.clone(),
+            annotations: BTreeMap::new(),
+            check_claims: true,
+            ignore_tlog: true,
+        }
+    }
+
+    fn candidate(layer: SignatureLayer) -> Candidate {
+        Candidate {
+            payload: Ok(layer.payload.clone()),
+            layer: layer.descriptor(),
+        }
+    }
+
+    #[test]
+    fn accepts_a_good_signature_and_lists_every_bad_one() {
+        let (key, digest, payload) = setup();
+        let other = PrivateKey::generate(KeyType::P256).unwrap();
+        let good = SignatureLayer::new(payload.clone(), &key.sign(&payload).unwrap());
+        let bad = SignatureLayer::new(payload.clone(), &other.sign(&payload).unwrap());
+        let ok = verify_signatures(
+            &[candidate(bad.clone()), candidate(good)],
+            &key.public_key(),
+            &options(&digest),
+            0,
+        )
+        .unwrap();
+        assert_eq!(ok.len(), 1);
+        let err = verify_signatures(&[candidate(bad)], &key.public_key(), &options(&digest), 0)
+            .unwrap_err();
+        match err {
+            Error::NoMatchingSignatures { rejections, .. } => {
+                assert_eq!(rejections.len(), 1);
+                assert_eq!(rejections[0].reason, RejectionReason::BadSignature);
+            }
+            e => panic!("unexpected {e}"),
+        }
+    }
+
+    #[test]
+    fn claims_are_checked_after_the_signature() {
+        let (key, digest, payload) = setup();
+        let layer = SignatureLayer::new(payload.clone(), &key.sign(&payload).unwrap());
+        let mut o = options(&Digest::sha256(b"another image"));
+        let err = verify_signatures(&[candidate(layer.clone())], &key.public_key(), &o, 0)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("invalid or missing digest in claim"), "{err}");
+        o = options(&digest);
+        o.annotations.insert("env".into(), "dev".into());
+        let err = verify_signatures(&[candidate(layer.clone())], &key.public_key(), &o, 0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("missing or incorrect annotation: env=dev"),
+            "{err}"
+        );
+        o.annotations.insert("env".into(), "prod".into());
+        assert!(verify_signatures(&[candidate(layer)], &key.public_key(), &o, 0).is_ok());
+    }
+
+    #[test]
+    fn tlog_required_unless_ignored() {
+        let (key, digest, payload) = setup();
+        let layer = SignatureLayer::new(payload.clone(), &key.sign(&payload).unwrap());
+        let mut o = options(&digest);
+        o.ignore_tlog = false;
+        let err = verify_signatures(&[candidate(layer)], &key.public_key(), &o, 0).unwrap_err();
+        assert!(err.to_string().contains("--insecure-ignore-tlog"));
+    }
+
+    #[test]
+    fn signature_text_with_newline_and_broken_base64() {
+        let (key, digest, payload) = setup();
+        let sig = gobase64::encode(&key.sign(&payload).unwrap());
+        let with_nl = SignatureLayer::with_signature_text(payload.clone(), format!("{sig}\n"));
+        assert!(
+            verify_signatures(
+                &[candidate(with_nl)],
+                &key.public_key(),
+                &options(&digest),
+                0
+            )
+            .is_ok()
+        );
+        let broken = SignatureLayer::with_signature_text(payload, "%%%".into());
+        let err = verify_signatures(
+            &[candidate(broken)],
+            &key.public_key(),
+            &options(&digest),
+            2,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::NoMatchingSignatures { rejections, foreign_layers: 2 }
+            if rejections[0].reason == RejectionReason::InvalidBase64)
+        );
+    }
+
+    #[test]
+    fn no_candidates_is_no_signatures() {
+        let (key, digest, _) = setup();
+        let err = verify_signatures(&[], &key.public_key(), &options(&digest), 3).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no signatures found (3 non-signature layers skipped)"
+        );
+    }
+}
