@@ -106,6 +106,9 @@ pub async fn append(
 }
 
 fn jitter(attempt: u32) -> Duration {
+    if attempt == 0 {
+        return Duration::ZERO;
+    }
     // Spread retries of writers that collided; no need for a cryptographic source.
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
