@@ -25,11 +25,12 @@ pub struct Cli {
 /// Registry connection flags shared by every command that touches images.
 #[derive(Debug, Args, Clone, Default)]
 pub struct RegistryArgs {
-    /// Use plain HTTP for registries that are not on this machine (loopback registries always use HTTP).
-    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
+    /// Use plain HTTP for registries that are not on this machine (loopback registries use HTTP
+    /// unless --allow-insecure-registry is given, which tries HTTPS first).
+    #[arg(long, env = "COSIGN_ALLOW_HTTP_REGISTRY", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
     pub allow_http_registry: bool,
     /// Accept self-signed or otherwise unverifiable registry TLS certificates.
-    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
+    #[arg(long, env = "COSIGN_ALLOW_INSECURE_REGISTRY", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
     pub allow_insecure_registry: bool,
 }
 
@@ -94,7 +95,7 @@ pub enum Command {
     /// Print the public key of a private key.
     PublicKey {
         /// The private key (file or env://VAR).
-        #[arg(long)]
+        #[arg(long, env = "COSIGN_KEY")]
         key: String,
         /// Write the public key to this file instead of stdout.
         #[arg(long)]
@@ -156,13 +157,13 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct SignArgs {
     /// The private key (file or env://VAR).
-    #[arg(long)]
+    #[arg(long, env = "COSIGN_KEY")]
     pub key: String,
     /// Annotations to add to the payload (key=value).
     #[arg(long = "annotations", short = 'a')]
     pub annotations: Vec<String>,
-    /// Upload to a transparency log (none exists here: only false is supported).
-    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = true, default_missing_value = "true", value_parser = go_bool)]
+    /// Upload to a transparency log (none exists here: signing always behaves as false).
+    #[arg(long, env = "COSIGN_TLOG_UPLOAD", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = true, default_missing_value = "true", value_parser = go_bool)]
     pub tlog_upload: bool,
     /// Sign every image of a multi-platform index too.
     #[arg(long, short = 'r')]
@@ -177,8 +178,15 @@ pub struct SignArgs {
     #[arg(long)]
     pub output_payload: Option<String>,
     /// Skip confirmation prompts.
-    #[arg(long, short = 'y')]
+    #[arg(long, short = 'y', env = "COSIGN_YES", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
     pub yes: bool,
+    /// Store the signature as a cosign v3 bundle referrer (not supported yet: signatures are
+    /// stored as `.sig` images, cosign's legacy format, which every cosign version verifies).
+    #[arg(long, env = "COSIGN_NEW_BUNDLE_FORMAT", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
+    pub new_bundle_format: bool,
+    /// Take Fulcio/Rekor/TSA endpoints from a TUF signing config (none exists here).
+    #[arg(long, env = "COSIGN_USE_SIGNING_CONFIG", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
+    pub use_signing_config: bool,
     /// Use this value as docker-reference in the payload instead of the image's repository.
     #[arg(long)]
     pub sign_container_identity: Option<String>,
@@ -217,17 +225,30 @@ pub enum AttachCommand {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The public key (file or env://VAR).
-    #[arg(long)]
+    #[arg(long, env = "COSIGN_KEY")]
     pub key: String,
     /// Annotations the payload must carry (key=value).
     #[arg(long = "annotations", short = 'a')]
     pub annotations: Vec<String>,
     /// Accept signatures without a transparency-log entry.
-    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
+    #[arg(long, env = "COSIGN_INSECURE_IGNORE_TLOG", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
     pub insecure_ignore_tlog: bool,
     /// Check the payload's claims (digest, annotations).
     #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = true, default_missing_value = "true", value_parser = go_bool)]
     pub check_claims: bool,
+    /// Skip transparency-log checks for private deployments (implies --insecure-ignore-tlog).
+    #[arg(long, env = "COSIGN_PRIVATE_INFRASTRUCTURE", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
+    pub private_infrastructure: bool,
+    /// Verify without network access to transparency services (always the case here).
+    #[arg(long, env = "COSIGN_OFFLINE", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
+    pub offline: bool,
+    /// Look for cosign v3 bundles first (signet reads `.sig` images, cosign's fallback path).
+    #[arg(long, env = "COSIGN_NEW_BUNDLE_FORMAT", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
+    pub new_bundle_format: bool,
+    /// Digest algorithm of the signatures (sha256, sha384 or sha512); signet accepts what
+    /// cosign and containers/image write for each key type whatever this says.
+    #[arg(long, value_parser = ["sha256", "sha384", "sha512"], default_value = "sha256")]
+    pub signature_digest_algorithm: String,
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value = "json")]
     pub output: OutputFormat,

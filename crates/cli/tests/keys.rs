@@ -236,3 +236,58 @@ fn import_refuses_weak_and_encrypted_keys() {
     );
     env.fails(&["import-key-pair", "--key", "enc.pem"], 1);
 }
+
+/// Runs `signet ARGS` on a pseudo-terminal (util-linux `script`), typing `lines`.
+fn on_a_terminal(env: &Env, args: &str, lines: &[&str]) -> std::process::Output {
+    use std::io::Write;
+    let bin = assert_cmd::cargo::cargo_bin("signet");
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &format!("{} {args}", bin.display()), "/dev/null"])
+        .current_dir(env.dir.path())
+        .env_remove("COSIGN_PASSWORD")
+        .env_remove("SIGNET_PASSWORD")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for line in lines {
+        // Each prompt turns echo off before reading; give it time to appear.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn password_prompt_on_a_terminal() {
+    let env = Env::new();
+    let out = on_a_terminal(
+        &env,
+        "generate-key-pair --output-key-prefix t",
+        &["typed", "typed"],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Enter password for private key: "), "{text}");
+    assert!(
+        text.contains("Enter password for private key again: "),
+        "{text}"
+    );
+    // the typed password decrypts the key
+    let ok = env
+        .signet()
+        .env("COSIGN_PASSWORD", "typed")
+        .args(["public-key", "--key", "t.key"])
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    // two different answers
+    let out = on_a_terminal(&env, "generate-key-pair --output-key-prefix u", &["a", "b"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("passwords do not match"));
+    assert!(!env.path("u.key").exists());
+}

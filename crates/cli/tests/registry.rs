@@ -807,3 +807,108 @@ fn oversized_manifests_are_refused() {
     );
     assert!(e.contains("too large") || e.contains("exceeds"), "{e}");
 }
+
+#[test]
+fn self_signed_tls_needs_allow_insecure_registry() {
+    let reg = TestRegistry::builder().tls().start();
+    let env = Env::new();
+    // Push a fixture with skopeo (a real peer), over TLS without verification.
+    signet_testkit::write_random_oci_layout(&env.path("src"), "v1");
+    let image = format!("127.0.0.1:{}/app:v1", reg.port());
+    sh(
+        env.dir.path(),
+        &format!("skopeo copy --quiet --dest-tls-verify=false oci:src:v1 docker://{image}"),
+    );
+    let (key, pubkey) = env.keypair("k");
+    // Loopback registries are spoken to over plain HTTP unless the user allows an insecure
+    // (self-signed) TLS registry; then HTTPS is tried first, as ggcr and Docker do.
+    let e = env.fails(&["sign", "--key", &key, "--tlog-upload=false", &image], 1);
+    assert!(e.contains("HTTPS"), "{e}");
+    env.ok(&[
+        "sign",
+        "--key",
+        &key,
+        "--tlog-upload=false",
+        "--allow-insecure-registry",
+        &image,
+    ]);
+    env.ok(&[
+        "verify",
+        "--key",
+        &pubkey,
+        IGNORE_TLOG,
+        "--allow-insecure-registry",
+        &image,
+    ]);
+
+    // A plain-HTTP loopback registry keeps working when the flag is given out of habit.
+    let plain = TestRegistry::start();
+    let img = plain.push_random_image("app", "v1");
+    env.ok(&[
+        "sign",
+        "--key",
+        &key,
+        "--tlog-upload=false",
+        "--allow-insecure-registry",
+        &img.reference(),
+    ]);
+    env.ok(&[
+        "verify",
+        "--key",
+        &pubkey,
+        IGNORE_TLOG,
+        "--allow-insecure-registry",
+        &img.reference(),
+    ]);
+}
+
+#[test]
+fn cosign_v3_recipe_flags_and_env_bindings() {
+    let reg = TestRegistry::start();
+    let img = reg.push_random_image("app", "v1");
+    let env = Env::new();
+    let (key, pubkey) = env.keypair("k");
+    // The recipe cosign v3 users run for legacy signatures without a transparency log.
+    env.ok(&[
+        "sign",
+        "--key",
+        &key,
+        "--new-bundle-format=false",
+        "--use-signing-config=false",
+        "--tlog-upload=false",
+        "-y",
+        &img.reference(),
+    ]);
+    let e = env.fails(
+        &[
+            "sign",
+            "--key",
+            &key,
+            "--new-bundle-format",
+            &img.reference(),
+        ],
+        1,
+    );
+    assert!(e.contains("--new-bundle-format=false"), "{e}");
+    // --private-infrastructure implies --insecure-ignore-tlog; flags bind to COSIGN_* variables.
+    env.ok(&[
+        "verify",
+        "--key",
+        &pubkey,
+        "--private-infrastructure",
+        "--offline",
+        &img.reference(),
+    ]);
+    let out = env
+        .signet()
+        .env("COSIGN_KEY", &pubkey)
+        .env("COSIGN_INSECURE_IGNORE_TLOG", "true")
+        .args(["verify", &img.reference()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -171,6 +171,9 @@ struct AuthState {
     schemes: HashMap<String, Scheme>,
     tokens: HashMap<(String, String), Secret>,
     credentials: HashMap<String, Option<Credential>>,
+    /// Loopback registries probed over HTTPS (`allow_insecure`) that turned out to speak
+    /// plain HTTP.
+    plain_http: std::collections::HashSet<String>,
 }
 
 struct Inner {
@@ -584,8 +587,21 @@ impl RegistryClient {
     // ---- plumbing ----
 
     fn base_url(&self, registry: &str) -> String {
-        let http = self.inner.options.allow_http || is_loopback_host(registry);
+        let http = self.inner.options.allow_http
+            || (is_loopback_host(registry)
+                && (!self.inner.options.allow_insecure
+                    || self.state().plain_http.contains(registry)));
         format!("{}://{registry}", if http { "http" } else { "https" })
+    }
+
+    /// Whether a failed HTTPS request may be retried over plain HTTP: only for a loopback
+    /// registry the user said may be insecure (`--allow-insecure-registry`), which is then
+    /// probed with HTTPS first, as go-containerregistry and Docker do for local registries.
+    fn may_fall_back_to_http(&self, registry: &str, url: &Url) -> bool {
+        url.scheme() == "https"
+            && self.inner.options.allow_insecure
+            && !self.inner.options.allow_http
+            && is_loopback_host(registry)
     }
 
     fn url(&self, repo: &Repo, rest: &str) -> Result<Url, Error> {
@@ -741,7 +757,29 @@ impl RegistryClient {
             Some(a) => req.header(AUTHORIZATION, a),
             None => req,
         };
-        let resp = req.send().await.map_err(|e| classify(&repo.registry, &e))?;
+        let request = req.build().map_err(|e| classify(&repo.registry, &e))?;
+        let retry = request
+            .try_clone()
+            .filter(|r| self.may_fall_back_to_http(&repo.registry, r.url()));
+        let resp = match self.inner.http.execute(request).await {
+            Ok(resp) => resp,
+            Err(e) => {
+                let Some(mut retry) = retry else {
+                    return Err(classify(&repo.registry, &e));
+                };
+                tracing::debug!(op, "HTTPS failed on a loopback registry; trying plain HTTP");
+                // Setting a known scheme on an http(s) URL cannot fail.
+                let _ = retry.url_mut().set_scheme("http");
+                let resp = self
+                    .inner
+                    .http
+                    .execute(retry)
+                    .await
+                    .map_err(|_| classify(&repo.registry, &e))?;
+                self.state().plain_http.insert(repo.registry.clone());
+                resp
+            }
+        };
         tracing::debug!(op, status = resp.status().as_u16(), "registry request");
         Ok(resp)
     }
@@ -1027,8 +1065,16 @@ pub(crate) fn registry_message(body: &[u8]) -> String {
 
 async fn status_error(repo: &Repo, op: &str, resp: Response) -> Error {
     let status = resp.status();
+    let plain_http = resp.url().scheme() == "http";
     let body = resp.bytes().await.unwrap_or_default();
-    let message = registry_message(&body);
+    let mut message = registry_message(&body);
+    if status == StatusCode::BAD_REQUEST && plain_http && message.is_empty() {
+        // What an HTTPS server says to a plain-HTTP request (Go answers 400, often with no
+        // error JSON, and HEAD carries no body at all).
+        message = "the request went over plain HTTP; if this registry serves HTTPS with a \
+                   self-signed certificate, pass --allow-insecure-registry"
+            .to_string();
+    }
     if status == StatusCode::FORBIDDEN {
         return Error::Forbidden {
             registry: repo.registry.clone(),

@@ -60,9 +60,18 @@ pub struct TestRegistryBuilder {
     credentials: Option<Credentials>,
     anonymous_pull: bool,
     token_lifetime: Duration,
+    tls: bool,
 }
 
 impl TestRegistryBuilder {
+    /// Serve HTTPS with a fresh self-signed certificate (for `localhost`, `localhost.` and
+    /// `127.0.0.1`) instead of plain HTTP. The [`Pusher`] speaks plain HTTP only, so push
+    /// fixtures with another client (skopeo) to such a registry.
+    pub fn tls(mut self) -> Self {
+        self.tls = true;
+        self
+    }
+
     /// Require HTTP basic auth with exactly these credentials (htpasswd, bcrypt).
     pub fn htpasswd(mut self, user: &str, password: &str) -> Self {
         self.auth = AuthMode::Htpasswd;
@@ -113,6 +122,7 @@ pub struct TestRegistry {
     auth: AuthMode,
     credentials: Option<Credentials>,
     token: Option<TokenServer>,
+    tls_cert_pem: Option<String>,
 }
 
 impl TestRegistry {
@@ -128,6 +138,7 @@ impl TestRegistry {
             credentials: None,
             anonymous_pull: false,
             token_lifetime: Duration::from_secs(300),
+            tls: false,
         }
     }
 
@@ -193,6 +204,32 @@ impl TestRegistry {
             }
         }
 
+        let mut tls_yaml = String::new();
+        let mut tls_cert_pem = None;
+        if b.tls {
+            let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
+                .expect("testkit: generating the TLS key");
+            let params = rcgen::CertificateParams::new(vec![
+                "localhost".to_string(),
+                "localhost.".to_string(),
+                "127.0.0.1".to_string(),
+            ])
+            .expect("testkit: TLS certificate parameters");
+            let cert = params
+                .self_signed(&key)
+                .expect("testkit: self-signing the TLS certificate");
+            let cert_path = dir.path().join("tls-cert.pem");
+            let key_path = dir.path().join("tls-key.pem");
+            std::fs::write(&cert_path, cert.pem()).expect("testkit: writing TLS cert");
+            std::fs::write(&key_path, key.serialize_pem()).expect("testkit: writing TLS key");
+            tls_yaml = format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                yaml_str(&cert_path),
+                yaml_str(&key_path)
+            );
+            tls_cert_pem = Some(cert.pem());
+        }
+
         let config_path = dir.path().join("config.yml");
         let log_path = dir.path().join("registry.log");
         let mut last_log = String::new();
@@ -204,7 +241,7 @@ impl TestRegistry {
                  storage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n  \
                  maintenance:\n    uploadpurging:\n      enabled: false\n\
                  http:\n  addr: 127.0.0.1:{port}\n  secret: signet-testkit-{:016x}\n\
-                 {auth_yaml}",
+                 {tls_yaml}{auth_yaml}",
                 yaml_str(&storage),
                 fastrand::u64(..),
             );
@@ -225,7 +262,7 @@ impl TestRegistry {
                 .stderr(log_err)
                 .spawn()
                 .unwrap_or_else(|e| panic!("testkit: spawning {}: {e}", bin.display()));
-            match wait_ready(&mut child, port) {
+            match wait_ready(&mut child, port, b.tls) {
                 Ok(()) => {
                     return TestRegistry {
                         child,
@@ -234,6 +271,7 @@ impl TestRegistry {
                         auth: b.auth,
                         credentials: b.credentials,
                         token,
+                        tls_cert_pem,
                     };
                 }
                 Err(why) => {
@@ -263,7 +301,17 @@ impl TestRegistry {
 
     /// `"http://127.0.0.1:PORT"` (no trailing slash).
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.tls_cert_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// The self-signed certificate (PEM) of a [`tls`](TestRegistryBuilder::tls) registry.
+    pub fn tls_cert_pem(&self) -> Option<&str> {
+        self.tls_cert_pem.as_deref()
     }
 
     /// The port.
@@ -363,7 +411,7 @@ fn yaml_str(p: &Path) -> String {
 }
 
 /// Polls `GET /v2/` until any HTTP status line arrives from our child.
-fn wait_ready(child: &mut Child, port: u16) -> Result<(), String> {
+fn wait_ready(child: &mut Child, port: u16, tls: bool) -> Result<(), String> {
     let deadline = Instant::now() + READY_TIMEOUT;
     loop {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
@@ -374,7 +422,8 @@ fn wait_ready(child: &mut Child, port: u16) -> Result<(), String> {
             if child.try_wait().map_err(|e| e.to_string())?.is_some() {
                 continue;
             }
-            if code == 200 || code == 401 {
+            // An HTTPS server answers a plain-HTTP probe with 400.
+            if code == 200 || code == 401 || (tls && code == 400) {
                 return Ok(());
             }
             return Err(format!("GET /v2/ answered {code}"));
@@ -398,5 +447,9 @@ fn probe(port: u16) -> Option<u16> {
     let mut buf = [0u8; 64];
     let n = s.read(&mut buf).ok()?;
     let line = String::from_utf8_lossy(&buf[..n]);
-    line.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
+    line.strip_prefix("HTTP/1.1 ")
+        .or_else(|| line.strip_prefix("HTTP/1.0 "))?
+        .get(..3)?
+        .parse()
+        .ok()
 }

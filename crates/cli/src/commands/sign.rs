@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use signet_oci::{Digest, ImageIndex, media_types};
 use signet_sigstore::{SignatureLayer, annotations, payload};
 
@@ -15,6 +15,16 @@ use crate::keyref;
 
 /// Runs `sign`.
 pub async fn run(args: SignArgs) -> Result<()> {
+    if args.new_bundle_format {
+        bail!(
+            "--new-bundle-format is not supported yet: signet stores signatures as .sig images (cosign's legacy format, verified by every cosign version); pass --new-bundle-format=false"
+        );
+    }
+    if args.use_signing_config {
+        bail!(
+            "--use-signing-config needs a Fulcio/Rekor signing config, which signet does not use; pass --use-signing-config=false"
+        );
+    }
     if args.tlog_upload {
         // signet has no transparency log: signing always behaves as --tlog-upload=false.
         eprintln!(

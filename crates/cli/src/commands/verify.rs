@@ -20,7 +20,8 @@ use crate::keyref;
 pub async fn run(args: VerifyArgs) -> Result<()> {
     let key = keyref::load_public(&args.key)?;
     let ann = annotations::parse_flags(&args.annotations)?;
-    if args.insecure_ignore_tlog {
+    let ignore_tlog = args.insecure_ignore_tlog || args.private_infrastructure;
+    if ignore_tlog {
         eprintln!(
             "WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature."
         );
@@ -58,7 +59,7 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
             expected_digest: resolved.digest.clone(),
             annotations: ann.clone(),
             check_claims: args.check_claims,
-            ignore_tlog: args.insecure_ignore_tlog,
+            ignore_tlog,
         };
         let verified = verify_signatures(&candidates, &key, &options, foreign.len())?;
 
