@@ -22,13 +22,7 @@ fn sign_and_verify_a_layout() {
     env.ok(&["sign", "--key", &key, "--tlog-upload=false", "oci:img:v1"]);
     let out = env.ok(&["verify", "--key", &pubkey, IGNORE_TLOG, "oci:img:v1"]);
     assert!(out.contains(&digest), "{out}");
-    env.ok(&[
-        "verify",
-        "--key",
-        &pubkey,
-        IGNORE_TLOG,
-        &format!("oci:img@{digest}"),
-    ]);
+    env.verify(&pubkey, &format!("oci:img@{digest}"));
 
     // stored as cosign's save does (kind annotation) and addressable by the .sig tag
     let idx = index(&env);

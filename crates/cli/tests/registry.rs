@@ -141,35 +141,14 @@ fn exit_codes_match_cosign() {
     let (_, other_pub) = env.keypair("other");
 
     // 10: no signatures
-    let e = env.fails(
-        &["verify", "--key", &pubkey, IGNORE_TLOG, &img.reference()],
-        10,
-    );
+    let e = env.verify_fails(&pubkey, &img.reference(), 10);
     assert!(e.contains("no signatures found"), "{e}");
     // 11: no such tag
-    let e = env.fails(
-        &[
-            "verify",
-            "--key",
-            &pubkey,
-            IGNORE_TLOG,
-            &format!("{}/app:nope", reg.addr()),
-        ],
-        11,
-    );
+    let e = env.verify_fails(&pubkey, &format!("{}/app:nope", reg.addr()), 11);
     assert!(e.contains("image tag not found"), "{e}");
-    env.ok(&[
-        "sign",
-        "--key",
-        &key,
-        "--tlog-upload=false",
-        &img.reference(),
-    ]);
+    env.sign(&key, &img.reference());
     // 12: wrong key, every candidate listed
-    let e = env.fails(
-        &["verify", "--key", &other_pub, IGNORE_TLOG, &img.reference()],
-        12,
-    );
+    let e = env.verify_fails(&other_pub, &img.reference(), 12);
     assert!(e.contains("no matching signatures"), "{e}");
     assert!(e.contains("signature 0 (layer sha256:"), "{e}");
     // 12: annotation missing
@@ -198,20 +177,8 @@ fn resigning_is_deduplicated_and_a_second_key_appends() {
     let env = Env::new();
     let (key, pubkey) = env.keypair("k");
     let (key2, pubkey2) = env.keypair("k2");
-    env.ok(&[
-        "sign",
-        "--key",
-        &key,
-        "--tlog-upload=false",
-        &img.reference(),
-    ]);
-    env.ok(&[
-        "sign",
-        "--key",
-        &key,
-        "--tlog-upload=false",
-        &img.reference(),
-    ]);
+    env.sign(&key, &img.reference());
+    env.sign(&key, &img.reference());
     assert_eq!(
         sig_manifest(&reg, "app", &img.digest)["layers"]
             .as_array()
@@ -219,13 +186,7 @@ fn resigning_is_deduplicated_and_a_second_key_appends() {
             .len(),
         1
     );
-    env.ok(&[
-        "sign",
-        "--key",
-        &key2,
-        "--tlog-upload=false",
-        &img.reference(),
-    ]);
+    env.sign(&key2, &img.reference());
     assert_eq!(
         sig_manifest(&reg, "app", &img.digest)["layers"]
             .as_array()
@@ -233,8 +194,8 @@ fn resigning_is_deduplicated_and_a_second_key_appends() {
             .len(),
         2
     );
-    env.ok(&["verify", "--key", &pubkey, IGNORE_TLOG, &img.reference()]);
-    env.ok(&["verify", "--key", &pubkey2, IGNORE_TLOG, &img.reference()]);
+    env.verify(&pubkey, &img.reference());
+    env.verify(&pubkey2, &img.reference());
 }
 
 #[test]
@@ -275,7 +236,7 @@ fn concurrent_signers_do_not_lose_layers() {
         n
     );
     for (_, pubkey) in &keys {
-        env.ok(&["verify", "--key", pubkey, IGNORE_TLOG, &img.reference()]);
+        env.verify(pubkey, &img.reference());
     }
 }
 
@@ -399,16 +360,7 @@ fn upload_false_writes_files_only() {
     let sig = std::fs::read_to_string(env.path("sig.txt")).unwrap();
     assert!(!sig.ends_with('\n'));
     // nothing was pushed
-    let e = env.fails(
-        &[
-            "verify",
-            "--key",
-            &env.p("k.pub"),
-            IGNORE_TLOG,
-            &img.reference(),
-        ],
-        10,
-    );
+    let e = env.verify_fails(&env.p("k.pub"), &img.reference(), 10);
     assert!(e.contains("no signatures found"));
     // the files attach and verify
     env.ok(&[
@@ -420,13 +372,7 @@ fn upload_false_writes_files_only() {
         "sig.txt",
         &img.reference(),
     ]);
-    env.ok(&[
-        "verify",
-        "--key",
-        &env.p("k.pub"),
-        IGNORE_TLOG,
-        &img.reference(),
-    ]);
+    env.verify(&env.p("k.pub"), &img.reference());
 }
 
 #[test]
@@ -443,33 +389,16 @@ fn recursive_signs_every_child() {
         "--recursive",
         &index.reference(),
     ]);
-    env.ok(&["verify", "--key", &pubkey, IGNORE_TLOG, &index.reference()]);
+    env.verify(&pubkey, &index.reference());
     for child in &index.children {
-        env.ok(&[
-            "verify",
-            "--key",
-            &pubkey,
-            IGNORE_TLOG,
-            &format!("{}/multi@{child}", reg.addr()),
-        ]);
+        env.verify(&pubkey, &format!("{}/multi@{child}", reg.addr()));
     }
     // without --recursive only the index is signed
     let index2 = reg.push_random_index("multi2", "v1", 2);
-    env.ok(&[
-        "sign",
-        "--key",
-        &key,
-        "--tlog-upload=false",
-        &index2.reference(),
-    ]);
-    env.fails(
-        &[
-            "verify",
-            "--key",
-            &pubkey,
-            IGNORE_TLOG,
-            &format!("{}/multi2@{}", reg.addr(), index2.children[0]),
-        ],
+    env.sign(&key, &index2.reference());
+    env.verify_fails(
+        &pubkey,
+        &format!("{}/multi2@{}", reg.addr(), index2.children[0]),
         10,
     );
 }
@@ -498,10 +427,7 @@ fn foreign_layers_are_skipped_and_counted() {
         "application/vnd.oci.image.manifest.v1+json",
         manifest.as_bytes(),
     );
-    let e = env.fails(
-        &["verify", "--key", &pubkey, IGNORE_TLOG, &img.reference()],
-        10,
-    );
+    let e = env.verify_fails(&pubkey, &img.reference(), 10);
     assert!(
         e.contains("no signatures found (1 non-signature layers skipped)"),
         "{e}"
@@ -526,7 +452,7 @@ fn triangulate_tree_and_clean() {
         tree.starts_with("No Supply Chain Security Related Artifacts found"),
         "{tree}"
     );
-    env.ok(&["sign", "--key", &key, "--tlog-upload=false", &tagged]);
+    env.sign(&key, &tagged);
     let tree = env.ok(&["tree", &tagged]);
     assert!(
         tree.contains(&format!("└── 🔐 Signatures for an image tag: {sig_tag}")),
@@ -536,7 +462,7 @@ fn triangulate_tree_and_clean() {
     // clean needs -f without a terminal
     env.fails(&["clean", &tagged], 1);
     env.ok(&["clean", "-f", &tagged]);
-    env.fails(&["verify", "--key", &pubkey, IGNORE_TLOG, &tagged], 10);
+    env.verify_fails(&pubkey, &tagged, 10);
 }
 
 #[test]
@@ -567,10 +493,7 @@ fn cosign_repository_stores_signatures_elsewhere() {
         String::from_utf8_lossy(&out.stderr).contains(&format!("Pushing signature to: {sigrepo}"))
     );
     sig_manifest(&reg, "signatures", &img.digest);
-    env.fails(
-        &["verify", "--key", &pubkey, IGNORE_TLOG, &img.reference()],
-        10,
-    );
+    env.verify_fails(&pubkey, &img.reference(), 10);
     let out = env
         .signet()
         .env("COSIGN_REPOSITORY", &sigrepo)
@@ -590,29 +513,17 @@ fn verification_costs_at_most_three_requests() {
     let img = reg.push_random_image("app", "v1");
     let env = Env::new();
     let (key, pubkey) = env.keypair("k");
-    env.ok(&[
-        "sign",
-        "--key",
-        &key,
-        "--tlog-upload=false",
-        &img.reference(),
-    ]);
+    env.sign(&key, &img.reference());
     let proxy = CountingProxy::start(&reg.addr());
     let tagged = format!("{}/app:v1", proxy.addr());
-    env.ok(&["verify", "--key", &pubkey, IGNORE_TLOG, &tagged]);
+    env.verify(&pubkey, &tagged);
     assert!(
         proxy.request_count() <= 3,
         "requests: {:?}",
         proxy.requests()
     );
     proxy.reset();
-    env.ok(&[
-        "verify",
-        "--key",
-        &pubkey,
-        IGNORE_TLOG,
-        &format!("{}/app@{}", proxy.addr(), img.digest),
-    ]);
+    env.verify(&pubkey, &format!("{}/app@{}", proxy.addr(), img.digest));
     assert!(
         proxy.request_count() <= 2,
         "requests: {:?}",
@@ -627,10 +538,7 @@ fn basic_auth_with_docker_config_and_credential_helper() {
     let env = Env::new();
     let (key, pubkey) = env.keypair("k");
     // no credentials: 401, named registry, exit 1
-    let e = env.fails(
-        &["verify", "--key", &pubkey, IGNORE_TLOG, &img.reference()],
-        1,
-    );
+    let e = env.verify_fails(&pubkey, &img.reference(), 1);
     assert!(
         e.to_lowercase().contains("unauthorized") || e.contains("401"),
         "{e}"
@@ -644,14 +552,8 @@ fn basic_auth_with_docker_config_and_credential_helper() {
         "docker/config.json",
         format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.addr()),
     );
-    env.ok(&[
-        "sign",
-        "--key",
-        &key,
-        "--tlog-upload=false",
-        &img.reference(),
-    ]);
-    env.ok(&["verify", "--key", &pubkey, IGNORE_TLOG, &img.reference()]);
+    env.sign(&key, &img.reference());
+    env.verify(&pubkey, &img.reference());
     // a credential helper instead
     let bin = env.path("bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -679,10 +581,7 @@ fn basic_auth_with_docker_config_and_credential_helper() {
         "docker/config.json",
         format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.addr()),
     );
-    env.fails(
-        &["verify", "--key", &pubkey, IGNORE_TLOG, &img.reference()],
-        1,
-    );
+    env.verify_fails(&pubkey, &img.reference(), 1);
 }
 
 #[test]
@@ -694,10 +593,7 @@ fn bearer_token_auth() {
     let img = reg.push_random_image("app", "v1");
     let env = Env::new();
     let (key, pubkey) = env.keypair("k");
-    env.fails(
-        &["verify", "--key", &pubkey, IGNORE_TLOG, &img.reference()],
-        1,
-    );
+    env.verify_fails(&pubkey, &img.reference(), 1);
     std::fs::create_dir_all(env.path("docker")).unwrap();
     env.write(
         "docker/config.json",
@@ -706,14 +602,8 @@ fn bearer_token_auth() {
             reg.addr()
         ),
     );
-    env.ok(&[
-        "sign",
-        "--key",
-        &key,
-        "--tlog-upload=false",
-        &img.reference(),
-    ]);
-    env.ok(&["verify", "--key", &pubkey, IGNORE_TLOG, &img.reference()]);
+    env.sign(&key, &img.reference());
+    env.verify(&pubkey, &img.reference());
 }
 
 #[test]
@@ -740,16 +630,7 @@ fn bad_input_gets_one_clear_line() {
     assert!(e.contains("transport"), "{e}");
     // registry down: a closed port
     let port = signet_testkit::free_port();
-    let e = env.fails(
-        &[
-            "verify",
-            "--key",
-            &pubkey,
-            IGNORE_TLOG,
-            &format!("127.0.0.1:{port}/app:v1"),
-        ],
-        1,
-    );
+    let e = env.verify_fails(&pubkey, &format!("127.0.0.1:{port}/app:v1"), 1);
     assert!(e.contains(&format!("127.0.0.1:{port}")), "{e}");
     // missing key file / bad -a
     env.fails(
@@ -770,7 +651,7 @@ fn bad_input_gets_one_clear_line() {
     );
     assert!(e.contains("unable to parse annotation: novalue"), "{e}");
     // a private key given to verify
-    env.fails(&["verify", "--key", &key, IGNORE_TLOG, &img.reference()], 1);
+    env.verify_fails(&key, &img.reference(), 1);
     // unknown flag: exit 1 as cobra does
     let out = env.run(&["verify", "--no-such-flag", &img.reference()]);
     assert_eq!(out.status.code(), Some(1));
@@ -801,10 +682,7 @@ fn oversized_manifests_are_refused() {
         // this registry refuses such manifests itself; nothing more to check here
         return;
     }
-    let e = env.fails(
-        &["verify", "--key", &pubkey, IGNORE_TLOG, &img.reference()],
-        1,
-    );
+    let e = env.verify_fails(&pubkey, &img.reference(), 1);
     assert!(e.contains("too large") || e.contains("exceeds"), "{e}");
 }
 

@@ -33,3 +33,17 @@ pub const MANIFEST_ACCEPT: &[&str] = &[
 pub fn is_index(media_type: &str) -> bool {
     media_type == OCI_INDEX || media_type == DOCKER_MANIFEST_LIST
 }
+
+/// The `mediaType` field of a manifest or index document, or `""` when it has none (or is not
+/// JSON): what a layout or a registry without a `Content-Type` tells about the bytes.
+pub fn of_manifest_bytes(bytes: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct M {
+        #[serde(rename = "mediaType", default)]
+        media_type: Option<String>,
+    }
+    serde_json::from_slice::<M>(bytes)
+        .ok()
+        .and_then(|m| m.media_type)
+        .unwrap_or_default()
+}

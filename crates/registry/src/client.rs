@@ -328,7 +328,7 @@ impl RegistryClient {
             },
         };
         let media_type = if content_type.is_empty() {
-            media_type_field(&bytes)
+            signet_oci::media_types::of_manifest_bytes(&bytes)
         } else {
             content_type
         };
@@ -939,18 +939,6 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 fn media_type_of(headers: &HeaderMap) -> String {
     header_str(headers, CONTENT_TYPE.as_str())
         .map(|ct| ct.split(';').next().unwrap_or_default().trim().to_string())
-        .unwrap_or_default()
-}
-
-fn media_type_field(bytes: &[u8]) -> String {
-    #[derive(serde::Deserialize)]
-    struct M {
-        #[serde(rename = "mediaType", default)]
-        media_type: Option<String>,
-    }
-    serde_json::from_slice::<M>(bytes)
-        .ok()
-        .and_then(|m| m.media_type)
         .unwrap_or_default()
 }
 

@@ -232,7 +232,7 @@ impl OciLayout {
         });
         let media_type = index_type
             .filter(|m| !m.is_empty())
-            .unwrap_or_else(|| media_type_field(&bytes));
+            .unwrap_or_else(|| signet_oci::media_types::of_manifest_bytes(&bytes));
         Ok(Some(FetchedManifest {
             bytes,
             media_type,
@@ -433,18 +433,6 @@ fn check_digest(expected: &Digest, bytes: &[u8]) -> Result<(), Error> {
             found: Digest::sha256(bytes),
         })
     }
-}
-
-fn media_type_field(bytes: &[u8]) -> String {
-    #[derive(serde::Deserialize)]
-    struct M {
-        #[serde(rename = "mediaType", default)]
-        media_type: Option<String>,
-    }
-    serde_json::from_slice::<M>(bytes)
-        .ok()
-        .and_then(|m| m.media_type)
-        .unwrap_or_default()
 }
 
 /// `None` if absent, `Some(Err(size))` if larger than `limit`.

@@ -91,6 +91,24 @@ impl Env {
         )
     }
 
+    /// `signet sign --key KEY --tlog-upload=false IMAGE`, asserting success.
+    pub fn sign(&self, key: &str, image: &str) {
+        self.ok(&["sign", "--key", key, "--tlog-upload=false", image]);
+    }
+
+    /// `signet verify --key PUB --insecure-ignore-tlog IMAGE`, asserting success; stdout.
+    pub fn verify(&self, pubkey: &str, image: &str) -> String {
+        self.ok(&["verify", "--key", pubkey, "--insecure-ignore-tlog", image])
+    }
+
+    /// The same verification, asserting exit `code`; stderr.
+    pub fn verify_fails(&self, pubkey: &str, image: &str, code: i32) -> String {
+        self.fails(
+            &["verify", "--key", pubkey, "--insecure-ignore-tlog", image],
+            code,
+        )
+    }
+
     pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> String {
         std::fs::write(self.path(name), contents).unwrap();
         self.p(name)
