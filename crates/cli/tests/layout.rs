@@ -130,3 +130,38 @@ fn signet_oci_digest(bytes: &[u8]) -> String {
         .trim_start_matches("sha256:")
         .to_string()
 }
+
+#[test]
+fn oversized_signature_manifest_is_refused() {
+    // Registries refuse manifests over 4 MiB on upload (distribution does), so the client's own
+    // limit is exercised with a layout whose `.sig` manifest is 5 MiB.
+    let env = Env::new();
+    let digest = signet_testkit::write_random_oci_layout(&env.path("img"), "v1");
+    let (_, pubkey) = env.keypair("k");
+    let pad = "x".repeat(5 * 1024 * 1024);
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}},"layers":[],"annotations":{{"pad":"{pad}"}}}}"#
+    );
+    let blob = signet_oci_digest(manifest.as_bytes());
+    std::fs::write(env.path(&format!("img/blobs/sha256/{blob}")), &manifest).unwrap();
+    let mut idx = index(&env);
+    idx["manifests"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "size": manifest.len(),
+            "digest": format!("sha256:{blob}"),
+            "annotations": {"org.opencontainers.image.ref.name": digest.replace(':', "-") + ".sig"}
+        }));
+    std::fs::write(
+        env.path("img/index.json"),
+        serde_json::to_vec(&idx).unwrap(),
+    )
+    .unwrap();
+    let e = env.fails(&["verify", "--key", &pubkey, IGNORE_TLOG, "oci:img:v1"], 1);
+    assert!(
+        e.contains("too large") || e.contains("exceeds") || e.contains("limit"),
+        "{e}"
+    );
+}

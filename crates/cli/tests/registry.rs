@@ -658,35 +658,6 @@ fn bad_input_gets_one_clear_line() {
 }
 
 #[test]
-fn oversized_manifests_are_refused() {
-    let reg = TestRegistry::start();
-    let img = reg.push_random_image("app", "v1");
-    let env = Env::new();
-    let (_, pubkey) = env.keypair("k");
-    // a 5 MiB ".sig" manifest (valid JSON, padded annotation)
-    let p = reg.pusher();
-    let config = b"{}";
-    let config_digest = p.push_blob("app", config);
-    let pad = "x".repeat(5 * 1024 * 1024);
-    let manifest = format!(
-        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","size":2,"digest":"{config_digest}"}},"layers":[],"annotations":{{"pad":"{pad}"}}}}"#
-    );
-    let resp = p.request(
-        "app",
-        "PUT",
-        &format!("/v2/app/manifests/{}.sig", img.digest.replace(':', "-")),
-        &[("Content-Type", "application/vnd.oci.image.manifest.v1+json")],
-        manifest.as_bytes(),
-    );
-    if resp.status >= 300 {
-        // this registry refuses such manifests itself; nothing more to check here
-        return;
-    }
-    let e = env.verify_fails(&pubkey, &img.reference(), 1);
-    assert!(e.contains("too large") || e.contains("exceeds"), "{e}");
-}
-
-#[test]
 fn self_signed_tls_needs_allow_insecure_registry() {
     let reg = TestRegistry::builder().tls().start();
     let env = Env::new();
@@ -789,4 +760,65 @@ fn cosign_v3_recipe_flags_and_env_bindings() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn attach_stores_certificate_and_chain_verbatim() {
+    let reg = TestRegistry::start();
+    let img = reg.push_random_image("app", "v1");
+    let env = Env::new();
+    sh(
+        env.dir.path(),
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout leaf.pem \
+         -subj /CN=leaf -days 1 -out leaf.crt 2>/dev/null && openssl pkey -in leaf.pem -pubout -out leaf.pub \
+         && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.pem \
+         -subj /CN=ca -days 1 -out ca.crt 2>/dev/null",
+    );
+    let payload = env.ok(&["generate", &img.reference()]);
+    env.write("payload.json", &payload);
+    sh(
+        env.dir.path(),
+        "openssl dgst -sha256 -sign leaf.pem -out sig.der payload.json && base64 -w0 sig.der > sig.b64",
+    );
+    env.ok(&[
+        "attach",
+        "signature",
+        "--payload",
+        "payload.json",
+        "--signature",
+        "sig.b64",
+        "--certificate",
+        "leaf.crt",
+        "--certificate-chain",
+        "ca.crt",
+        &img.reference(),
+    ]);
+    let m = sig_manifest(&reg, "app", &img.digest);
+    let ann = &m["layers"][0]["annotations"];
+    assert_eq!(
+        ann["dev.sigstore.cosign/certificate"],
+        std::fs::read_to_string(env.path("leaf.crt")).unwrap()
+    );
+    assert_eq!(
+        ann["dev.sigstore.cosign/chain"],
+        std::fs::read_to_string(env.path("ca.crt")).unwrap()
+    );
+    // --key mode ignores certificates, as cosign does
+    env.verify("leaf.pub", &img.reference());
+    // a file without a certificate is refused
+    let e = env.fails(
+        &[
+            "attach",
+            "signature",
+            "--payload",
+            "payload.json",
+            "--signature",
+            "sig.b64",
+            "--certificate",
+            "payload.json",
+            &img.reference(),
+        ],
+        1,
+    );
+    assert!(e.contains("no PEM certificate"), "{e}");
 }
