@@ -138,6 +138,12 @@ pub enum Command {
         /// The image.
         image: String,
     },
+    /// Your own PKI: root and intermediate CAs, code-signing leaves, CSRs.
+    Pki {
+        /// What to create.
+        #[command(subcommand)]
+        command: crate::commands::pki::PkiCommand,
+    },
     /// Remove an image's signatures (and other attached artifacts).
     Clean {
         /// Which artifacts to remove.
@@ -187,6 +193,12 @@ pub struct SignArgs {
     /// Take Fulcio/Rekor/TSA endpoints from a TUF signing config (none exists here).
     #[arg(long, env = "COSIGN_USE_SIGNING_CONFIG", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
     pub use_signing_config: bool,
+    /// A PEM (or DER) certificate for the key, attached to the signature (own PKI).
+    #[arg(long = "certificate", visible_alias = "cert", env = "COSIGN_CERTIFICATE")]
+    pub certificate: Option<String>,
+    /// PEM certificates from the certificate's issuer up to the root, attached as the chain.
+    #[arg(long = "certificate-chain", visible_alias = "cert-chain", env = "COSIGN_CERTIFICATE_CHAIN")]
+    pub certificate_chain: Option<String>,
     /// Use this value as docker-reference in the payload instead of the image's repository.
     #[arg(long)]
     pub sign_container_identity: Option<String>,
@@ -224,9 +236,36 @@ pub enum AttachCommand {
 /// `verify` flags.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The public key (file or env://VAR).
+    /// The public key (file or env://VAR); without it, signatures are verified by certificate.
     #[arg(long, env = "COSIGN_KEY")]
-    pub key: String,
+    pub key: Option<String>,
+    /// Verify with this certificate instead of the one attached to the signature.
+    #[arg(long = "certificate", visible_alias = "cert", env = "COSIGN_CERTIFICATE")]
+    pub certificate: Option<String>,
+    /// PEM bundle: intermediates, then the trusted root last.
+    #[arg(long = "certificate-chain", visible_alias = "cert-chain", env = "COSIGN_CERTIFICATE_CHAIN", conflicts_with_all = ["ca_roots", "ca_intermediates"])]
+    pub certificate_chain: Option<String>,
+    /// PEM bundle of trusted root certificates.
+    #[arg(long, env = "COSIGN_CA_ROOTS")]
+    pub ca_roots: Option<String>,
+    /// PEM bundle of intermediate certificates (not trusted by themselves).
+    #[arg(long, env = "COSIGN_CA_INTERMEDIATES")]
+    pub ca_intermediates: Option<String>,
+    /// The identity (a SAN: e-mail, URI, DNS name or IP) the certificate must carry.
+    #[arg(long, visible_alias = "cert-identity", env = "COSIGN_CERTIFICATE_IDENTITY", conflicts_with = "certificate_identity_regexp")]
+    pub certificate_identity: Option<String>,
+    /// A regular expression (RE2, unanchored) one SAN must match.
+    #[arg(long, env = "COSIGN_CERTIFICATE_IDENTITY_REGEXP")]
+    pub certificate_identity_regexp: Option<String>,
+    /// The OIDC issuer the certificate must carry (Fulcio OIDs .1.8 / .1.1).
+    #[arg(long, visible_alias = "cert-oidc-issuer", env = "COSIGN_CERTIFICATE_OIDC_ISSUER", conflicts_with = "certificate_oidc_issuer_regexp")]
+    pub certificate_oidc_issuer: Option<String>,
+    /// A regular expression (RE2, unanchored) the OIDC issuer must match.
+    #[arg(long, env = "COSIGN_CERTIFICATE_OIDC_ISSUER_REGEXP")]
+    pub certificate_oidc_issuer_regexp: Option<String>,
+    /// Accept certificates without a verified SCT (there is no CT log here).
+    #[arg(long, env = "COSIGN_INSECURE_IGNORE_SCT", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
+    pub insecure_ignore_sct: bool,
     /// Annotations the payload must carry (key=value).
     #[arg(long = "annotations", short = 'a')]
     pub annotations: Vec<String>,

@@ -157,4 +157,11 @@ pub enum Error {
     /// The system random number generator failed.
     #[error("the system random number generator failed")]
     Random,
+
+    /// A certificate or CSR is signed with an algorithm signet does not verify.
+    #[error("unsupported certificate signature algorithm {oid}")]
+    UnsupportedCertificateAlgorithm {
+        /// The algorithm's OID, dotted.
+        oid: String,
+    },
 }

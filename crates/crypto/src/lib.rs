@@ -16,9 +16,11 @@ mod oids;
 mod pem_util;
 mod private;
 mod public;
+mod x509sig;
 
 pub use algorithm::{KeyType, SignatureAlgorithm};
 pub use error::Error;
 pub use pem_util::pem_encode;
 pub use private::{PrivateKey, Signer};
 pub use public::PublicKey;
+pub use x509sig::CertSignatureAlgorithm;

@@ -115,6 +115,11 @@ impl PublicKey {
         Self::from_spki_der(&spki_der)
     }
 
+    /// The raw key bytes aws-lc-rs verifies with (EC point, PKCS#1 RSA key, Ed25519 bytes).
+    pub(crate) fn raw_key(&self) -> &[u8] {
+        &self.raw
+    }
+
     /// The DER `SubjectPublicKeyInfo`.
     pub fn to_spki_der(&self) -> &[u8] {
         &self.der

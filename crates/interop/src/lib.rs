@@ -11,6 +11,15 @@
 //!   signature to `sha256-<hex>.sig` (sigstore-rs `SignatureLayer` + `push_signature`).
 //! * [`sigstore_generate_key_pair`] / [`sigstore_public_key`] — make and read cosign key files
 //!   with sigstore-rs's own key code.
+//! * [`sigstore_verify_with_certificate`] — verify signatures with the key of a code-signing
+//!   certificate that sigstore-rs first validates against a caller-given chain (BYO PKI,
+//!   `cosign verify --certificate C --certificate-chain CHAIN`; sigstore-rs
+//!   `CertificateVerifier`).
+//! * [`sigstore_signature_for`] — the signed Simple Signing layer sigstore-rs makes for an
+//!   image, *without* pushing it: sigstore-rs's `push_signature` writes only the
+//!   `dev.cosignproject.cosign/signature` layer annotation, so a signature carrying
+//!   `dev.sigstore.cosign/certificate` and `dev.sigstore.cosign/chain` has to be stored by
+//!   another client (the tests use signet-testkit's).
 //!
 //! Registries on loopback (`127.0.0.1`, `localhost`, `[::1]`) are spoken to over plain HTTP,
 //! everything else over HTTPS. Only anonymous registry access is supported.
@@ -19,11 +28,15 @@
 //! are tests and a small CLI that only print them.
 
 use sigstore::cosign::constraint::PrivateKeySigner;
-use sigstore::cosign::verification_constraint::{PublicKeyVerifier, VerificationConstraint};
+use sigstore::cosign::verification_constraint::{
+    CertificateVerifier, PublicKeyVerifier, VerificationConstraint,
+};
 use sigstore::cosign::{Client, ClientBuilder, Constraint, CosignCapabilities, SignatureLayer};
 use sigstore::crypto::SigningScheme;
 use sigstore::crypto::signing_key::SigStoreKeyPair;
-use sigstore::registry::{Auth, ClientConfig, ClientProtocol, OciReference};
+use sigstore::registry::{
+    Auth, Certificate, CertificateEncoding, ClientConfig, ClientProtocol, OciReference,
+};
 
 /// Signing schemes tried, in order, when turning a loaded key pair into a signer.
 ///
@@ -170,6 +183,154 @@ pub async fn sigstore_sign(
     Ok(())
 }
 
+/// Splits a PEM bundle into its `CERTIFICATE` blocks, in order, as sigstore-rs certificates.
+fn pem_certificates(bundle: &str) -> Result<Vec<Certificate>, String> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let mut certs = Vec::new();
+    let mut rest = bundle;
+    while let Some(start) = rest.find(BEGIN) {
+        let after = &rest[start..];
+        let end = after
+            .find(END)
+            .ok_or_else(|| "unterminated CERTIFICATE PEM block".to_string())?
+            + END.len();
+        certs.push(Certificate {
+            encoding: CertificateEncoding::Pem,
+            data: format!("{}\n", &after[..end]).into_bytes(),
+        });
+        rest = &after[end..];
+    }
+    if certs.is_empty() {
+        return Err("no CERTIFICATE PEM block in the chain".to_string());
+    }
+    Ok(certs)
+}
+
+/// Verifies the cosign signatures of `image` with the public key of the code-signing
+/// certificate `cert_pem`, after sigstore-rs has validated that certificate against
+/// `chain_pem` — what `cosign verify --certificate CERT --certificate-chain CHAIN
+/// --insecure-ignore-tlog --insecure-ignore-sct` does.
+///
+/// * `chain_pem`: the certificates the verifier trusts (intermediates and root, PEM,
+///   concatenated). sigstore-rs (`CertificateVerifier::from_pem(cert, false, Some(chain))`)
+///   makes **every** one of them a trust anchor and passes no untrusted intermediates to
+///   webpki, so the chain must contain the leaf's issuing intermediate: a root alone does not
+///   validate a leaf issued by an intermediate (cosign's `--certificate-chain root.pem` plus the
+///   signature's chain annotation has no equivalent here).
+/// * `cert_pem`: the signing certificate, typically the `dev.sigstore.cosign/certificate`
+///   annotation of the signature layer (sigstore-rs does not expose layer annotations and only
+///   reads that one when a Rekor bundle is present, so the caller fetches it).
+///
+/// What sigstore-rs 0.15 checks on the certificate: keyUsage present and extended key usage
+/// containing codeSigning (`verify_key_usages`; a certificate *without* an EKU is rejected,
+/// unlike Go's x509 that cosign uses), a SAN extension, `notBefore` not in the future, and a
+/// webpki path to one of the anchors at the current time (`notAfter`, signatures, CA bits, path
+/// length, EKU codeSigning). The OIDC issuer and identity are *not* checked: the caller
+/// compares them. The signature layers are then checked as in [`sigstore_verify`] (digest of
+/// each layer, payload names the image digest, signature by the certificate's key); no Rekor
+/// bundle is required.
+///
+/// Returns the payloads of the signatures that verify, in layer order; an error if the
+/// certificate is rejected or none verifies.
+pub async fn sigstore_verify_with_certificate(
+    image: &str,
+    chain_pem: &str,
+    cert_pem: &str,
+) -> Result<Vec<String>, String> {
+    let reference = parse_reference(image)?;
+    let chain = pem_certificates(chain_pem)?;
+    let verifier = CertificateVerifier::from_pem(cert_pem.as_bytes(), false, Some(&chain))
+        .map_err(|e| format!("certificate rejected: {e}"))?;
+    let mut client = cosign_client(&reference)?;
+    let layers = client
+        .trusted_signature_layers(&Auth::Anonymous, &reference)
+        .await
+        .map_err(|e| format!("cannot fetch signatures of {image}: {e}"))?;
+    if layers.is_empty() {
+        return Err(format!("no signatures found for {image}"));
+    }
+    let mut payloads = Vec::new();
+    for layer in &layers {
+        let ok = verifier
+            .verify(layer)
+            .map_err(|e| format!("verification error on layer {}: {e}", layer.oci_digest))?;
+        if ok {
+            let payload = String::from_utf8(layer.raw_data.clone())
+                .map_err(|e| format!("payload of layer {} is not UTF-8: {e}", layer.oci_digest))?;
+            payloads.push(payload);
+        }
+    }
+    if payloads.is_empty() {
+        return Err(format!(
+            "no matching signatures for {image}: none of {} signature(s) verified with the certificate's key",
+            layers.len()
+        ));
+    }
+    Ok(payloads)
+}
+
+/// A Simple Signing signature made by sigstore-rs, not yet stored anywhere.
+#[derive(Debug, Clone)]
+pub struct SigstoreSignature {
+    /// The image's manifest digest (`sha256:<hex>`), resolved by sigstore-rs.
+    pub image_digest: String,
+    /// The payload bytes that were signed (the layer's content).
+    pub payload: Vec<u8>,
+    /// Base64 of the signature over `payload` (the `dev.cosignproject.cosign/signature`
+    /// annotation).
+    pub signature: String,
+}
+
+/// Resolves `image` and signs its Simple Signing payload with sigstore-rs, without pushing.
+///
+/// `private_key_pem` is a cosign encrypted private key (decrypted with `password`) or, when
+/// `password` is `None`, an unencrypted PKCS#8 `PRIVATE KEY` PEM such as the one `openssl req
+/// -noenc` writes (sigstore-rs `SigStoreKeyPair::from_pem`). The payload is the one
+/// [`sigstore_sign`] would push (sigstore-rs `SignatureLayer::new_unsigned`, signed by
+/// `PrivateKeySigner`).
+///
+/// This exists because sigstore-rs 0.15 cannot store a signature with a certificate: its
+/// `push_signature` gives every layer only the `dev.cosignproject.cosign/signature`
+/// annotation (the `annotations` argument goes on the manifest, not the layers), so the
+/// `dev.sigstore.cosign/certificate` / `dev.sigstore.cosign/chain` layer annotations that
+/// `cosign sign --cert --cert-chain` writes must be added by the caller's own push.
+pub async fn sigstore_signature_for(
+    image: &str,
+    private_key_pem: &str,
+    password: Option<&[u8]>,
+) -> Result<SigstoreSignature, String> {
+    let reference = parse_reference(image)?;
+    let key_pair = match password {
+        Some(pw) => load_key_pair(private_key_pem, pw)?,
+        None => SigStoreKeyPair::from_pem(private_key_pem.as_bytes())
+            .map_err(|e| format!("cannot load private key: {e}"))?,
+    };
+    let signer = SIGNING_SCHEMES
+        .iter()
+        .find_map(|scheme| key_pair.to_sigstore_signer(scheme).ok())
+        .ok_or_else(|| format!("unsupported key type: {key_pair}"))?;
+    let mut client = cosign_client(&reference)?;
+    let (_, digest) = client
+        .triangulate(&reference, &Auth::Anonymous)
+        .await
+        .map_err(|e| format!("cannot resolve {image}: {e}"))?;
+    let mut layer = SignatureLayer::new_unsigned(&reference, &digest)
+        .map_err(|e| format!("cannot build signature layer: {e}"))?;
+    let signed = PrivateKeySigner::new_with_signer(signer)
+        .add_constraint(&mut layer)
+        .map_err(|e| format!("cannot sign: {e}"))?;
+    let signature = match (signed, layer.signature) {
+        (true, Some(sig)) => sig,
+        _ => return Err("sigstore-rs refused to sign the signature layer".to_string()),
+    };
+    Ok(SigstoreSignature {
+        image_digest: digest,
+        payload: layer.raw_data,
+        signature,
+    })
+}
+
 /// A key pair made by sigstore-rs, in cosign's file formats.
 #[derive(Debug, Clone)]
 pub struct SigstoreKeyPair {
@@ -212,7 +373,19 @@ pub fn sigstore_public_key(private_key_pem: &str, password: &[u8]) -> Result<Str
 
 #[cfg(test)]
 mod tests {
-    use super::is_loopback_registry;
+    use super::{is_loopback_registry, pem_certificates};
+
+    #[test]
+    fn pem_bundle_splitting() {
+        let a = "-----BEGIN CERTIFICATE-----\nQUFB\n-----END CERTIFICATE-----";
+        let b = "-----BEGIN CERTIFICATE-----\nQkJC\n-----END CERTIFICATE-----\n";
+        let certs = pem_certificates(&format!("junk\n{a}\n{b}")).unwrap();
+        assert_eq!(certs.len(), 2);
+        assert_eq!(certs[0].data, format!("{a}\n").into_bytes());
+        assert_eq!(certs[1].data, b.as_bytes());
+        assert!(pem_certificates("nothing").is_err());
+        assert!(pem_certificates("-----BEGIN CERTIFICATE-----\nQUFB\n").is_err());
+    }
 
     #[test]
     fn loopback_detection() {

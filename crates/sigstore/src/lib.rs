@@ -15,4 +15,7 @@ pub mod verify;
 pub use error::Error;
 pub use payload::{Payload, generate_payload};
 pub use sigimage::{SignatureImage, SignatureLayer};
-pub use verify::{Rejection, RejectionReason, Verified, VerifyOptions, verify_signatures};
+pub use verify::{
+    CertificatePolicy, Rejection, RejectionReason, Verified, Verifier, VerifyOptions,
+    verify_signatures,
+};

@@ -1,14 +1,19 @@
-//! The verification engine for key-based cosign signatures, in cosign's order of checks for
-//! the legacy `.sig` path (`pkg/cosign/verify.go`): transparency log (unless ignored), the
-//! cryptographic signature over the payload bytes, then the claims (the payload names the
-//! image's digest; every `-a` annotation matches). A failed verification is data: every
-//! rejected candidate comes back with its reason.
+//! The verification engine for cosign signatures, in cosign's order of checks for the legacy
+//! `.sig` path (`pkg/cosign/verify.go`): transparency log (unless ignored); the verifier — the
+//! given public key, or the signature's certificate validated to a trusted root with the
+//! expected identity (and SCT, unless ignored); the cryptographic signature over the payload
+//! bytes; then the claims (the payload names the image's digest; every `-a` annotation
+//! matches). A failed verification is data: every rejected candidate comes back with its reason.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::SystemTime;
 
 use signet_crypto::{PublicKey, SignatureAlgorithm};
 use signet_oci::{Descriptor, Digest, media_types};
+use signet_pki::cert::Certificate;
+use signet_pki::chain::verify_code_signing;
+use signet_pki::identity::{CertIdentity, IdentityPolicy, check_identity, identity_of};
 
 use crate::payload::{Payload, PayloadError};
 use crate::{Error, annotations, gobase64};
@@ -36,6 +41,33 @@ pub struct Candidate {
     pub payload: Result<Vec<u8>, String>,
 }
 
+/// Who must have signed: a public key, or a certificate from a trusted CA with an identity.
+#[derive(Debug, Clone, Copy)]
+pub enum Verifier<'a> {
+    /// `--key`: the signature must verify with this key; certificates are ignored.
+    Key(&'a PublicKey),
+    /// Certificate mode (own PKI): see [`CertificatePolicy`].
+    Certificate(&'a CertificatePolicy),
+}
+
+/// What a signature's certificate must satisfy.
+#[derive(Debug, Clone)]
+pub struct CertificatePolicy {
+    /// Trusted roots (`--certificate-chain`'s last certificate, or `--ca-roots`).
+    pub roots: Vec<Certificate>,
+    /// Intermediates given by the verifier (`--certificate-chain`'s others, `--ca-intermediates`).
+    /// The signature's chain annotation adds its own; only `roots` are trusted.
+    pub intermediates: Vec<Certificate>,
+    /// `--certificate`: use this leaf instead of the signature's certificate annotation.
+    pub leaf: Option<Certificate>,
+    /// The expected identity and OIDC issuer.
+    pub identity: IdentityPolicy,
+    /// `--insecure-ignore-sct`: accept certificates without a verified SCT.
+    pub ignore_sct: bool,
+    /// The verification time.
+    pub at: SystemTime,
+}
+
 /// A signature that passed every check.
 #[derive(Debug, Clone)]
 pub struct Verified {
@@ -47,6 +79,9 @@ pub struct Verified {
     pub raw_payload: Vec<u8>,
     /// The algorithm the signature verified under.
     pub algorithm: SignatureAlgorithm,
+    /// The identity of the signature's certificate, if it carries one (reported as cosign
+    /// does, also in key mode where the certificate is not checked).
+    pub certificate: Option<CertIdentity>,
 }
 
 /// Why a candidate signature was rejected.
@@ -65,6 +100,16 @@ pub enum RejectionReason {
     TlogBundleUnverifiable,
     /// The signature does not verify with the key.
     BadSignature,
+    /// Certificate mode, but the signature carries no certificate.
+    NoCertificate,
+    /// The certificate (or the chain annotation) could not be parsed.
+    InvalidCertificate(String),
+    /// The certificate does not chain to a trusted root, or breaks a usage rule.
+    UntrustedCertificate(String),
+    /// The certificate's identity or issuer is not the expected one.
+    IdentityMismatch(String),
+    /// No verified SCT, and SCTs were not ignored.
+    NoSct,
     /// The payload is not a simple-signing payload.
     InvalidPayload(PayloadError),
     /// The payload names another digest.
@@ -102,6 +147,14 @@ impl fmt::Display for RejectionReason {
             Self::BadSignature => {
                 write!(f, "invalid signature when validating with the public key")
             }
+            Self::NoCertificate => write!(f, "no certificate found on signature"),
+            Self::InvalidCertificate(e) => write!(f, "{e}"),
+            Self::UntrustedCertificate(e) => write!(f, "certificate verification failed: {e}"),
+            Self::IdentityMismatch(e) => write!(f, "{e}"),
+            Self::NoSct => write!(
+                f,
+                "certificate does not include required embedded SCT and no detached SCT was set (no certificate transparency log is used here: pass --insecure-ignore-sct)"
+            ),
             Self::InvalidPayload(e) => write!(f, "{e}"),
             Self::DigestMismatch { found, .. } => {
                 write!(f, "invalid or missing digest in claim: {found}")
@@ -139,11 +192,11 @@ pub fn is_signature_layer(layer: &Descriptor) -> bool {
     layer.media_type == media_types::COSIGN_SIMPLE_SIGNING
 }
 
-/// Verifies every candidate with `key`; returns the accepted ones, or every rejection.
+/// Verifies every candidate with `verifier`; returns the accepted ones, or every rejection.
 /// `foreign_layers` is how many non-signature layers the caller skipped.
 pub fn verify_signatures(
     candidates: &[Candidate],
-    key: &PublicKey,
+    verifier: Verifier<'_>,
     options: &VerifyOptions,
     foreign_layers: usize,
 ) -> Result<Vec<Verified>, Error> {
@@ -153,7 +206,7 @@ pub fn verify_signatures(
     let mut verified = Vec::new();
     let mut rejections = Vec::new();
     for (index, candidate) in candidates.iter().enumerate() {
-        match verify_one(candidate, key, options) {
+        match verify_one(candidate, verifier, options) {
             Ok(v) => verified.push(v),
             Err(reason) => rejections.push(Rejection {
                 layer_index: index,
@@ -171,9 +224,52 @@ pub fn verify_signatures(
     Ok(verified)
 }
 
+/// The signature's certificate annotation, parsed, if present.
+fn annotated_certificate(layer: &Descriptor) -> Result<Option<Certificate>, RejectionReason> {
+    match layer.annotations.get(annotations::CERTIFICATE) {
+        None => Ok(None),
+        Some(pem) if pem.trim().is_empty() => Ok(None),
+        Some(pem) => Certificate::parse_any(pem.as_bytes())
+            .map(Some)
+            .map_err(|e| {
+                RejectionReason::InvalidCertificate(format!("certificate annotation: {e}"))
+            }),
+    }
+}
+
+/// The certificate the signature must be checked with, validated against `policy`.
+fn certificate_key(
+    layer: &Descriptor,
+    policy: &CertificatePolicy,
+) -> Result<(PublicKey, CertIdentity), RejectionReason> {
+    let leaf = match &policy.leaf {
+        Some(leaf) => leaf.clone(),
+        None => annotated_certificate(layer)?.ok_or(RejectionReason::NoCertificate)?,
+    };
+    let mut intermediates = policy.intermediates.clone();
+    if let Some(chain) = layer.annotations.get(annotations::CHAIN)
+        && !chain.trim().is_empty()
+    {
+        let annotated = Certificate::parse_pem_bundle(chain)
+            .map_err(|e| RejectionReason::InvalidCertificate(format!("chain annotation: {e}")))?;
+        intermediates.extend(annotated.into_iter().filter(|c| !c.is_self_issued()));
+    }
+    verify_code_signing(&leaf, &intermediates, &policy.roots, policy.at)
+        .map_err(|e| RejectionReason::UntrustedCertificate(e.to_string()))?;
+    let identity = check_identity(&leaf, &policy.identity)
+        .map_err(|e| RejectionReason::IdentityMismatch(e.to_string()))?;
+    if !policy.ignore_sct {
+        return Err(RejectionReason::NoSct);
+    }
+    let key = leaf
+        .public_key()
+        .map_err(|e| RejectionReason::InvalidCertificate(e.to_string()))?;
+    Ok((key, identity))
+}
+
 fn verify_one(
     candidate: &Candidate,
-    key: &PublicKey,
+    verifier: Verifier<'_>,
     options: &VerifyOptions,
 ) -> Result<Verified, RejectionReason> {
     let layer = &candidate.layer;
@@ -190,6 +286,21 @@ fn verify_one(
             RejectionReason::NoTlogEntry
         });
     }
+
+    // c. the verifier: the key, or the certificate validated to a trusted root
+    let (key, certificate) = match verifier {
+        Verifier::Key(key) => (
+            key.clone(),
+            annotated_certificate(layer)
+                .ok()
+                .flatten()
+                .and_then(|c| identity_of(&c).ok()),
+        ),
+        Verifier::Certificate(policy) => {
+            let (key, identity) = certificate_key(layer, policy)?;
+            (key, Some(identity))
+        }
+    };
 
     // d. the signature over the exact payload bytes
     let signature_text = layer
@@ -224,6 +335,7 @@ fn verify_one(
         payload: parsed,
         raw_payload: payload.clone(),
         algorithm,
+        certificate,
     })
 }
 
@@ -267,14 +379,19 @@ mod tests {
         let bad = SignatureLayer::new(payload.clone(), &other.sign(&payload).unwrap());
         let ok = verify_signatures(
             &[candidate(bad.clone()), candidate(good)],
-            &key.public_key(),
+            Verifier::Key(&key.public_key()),
             &options(&digest),
             0,
         )
         .unwrap();
         assert_eq!(ok.len(), 1);
-        let err = verify_signatures(&[candidate(bad)], &key.public_key(), &options(&digest), 0)
-            .unwrap_err();
+        let err = verify_signatures(
+            &[candidate(bad)],
+            Verifier::Key(&key.public_key()),
+            &options(&digest),
+            0,
+        )
+        .unwrap_err();
         match err {
             Error::NoMatchingSignatures { rejections, .. } => {
                 assert_eq!(rejections.len(), 1);
@@ -289,21 +406,33 @@ mod tests {
         let (key, digest, payload) = setup();
         let layer = SignatureLayer::new(payload.clone(), &key.sign(&payload).unwrap());
         let mut o = options(&Digest::sha256(b"another image"));
-        let err = verify_signatures(&[candidate(layer.clone())], &key.public_key(), &o, 0)
-            .unwrap_err()
-            .to_string();
+        let err = verify_signatures(
+            &[candidate(layer.clone())],
+            Verifier::Key(&key.public_key()),
+            &o,
+            0,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("invalid or missing digest in claim"), "{err}");
         o = options(&digest);
         o.annotations.insert("env".into(), "dev".into());
-        let err = verify_signatures(&[candidate(layer.clone())], &key.public_key(), &o, 0)
-            .unwrap_err()
-            .to_string();
+        let err = verify_signatures(
+            &[candidate(layer.clone())],
+            Verifier::Key(&key.public_key()),
+            &o,
+            0,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains("missing or incorrect annotation: env=dev"),
             "{err}"
         );
         o.annotations.insert("env".into(), "prod".into());
-        assert!(verify_signatures(&[candidate(layer)], &key.public_key(), &o, 0).is_ok());
+        assert!(
+            verify_signatures(&[candidate(layer)], Verifier::Key(&key.public_key()), &o, 0).is_ok()
+        );
     }
 
     #[test]
@@ -312,7 +441,8 @@ mod tests {
         let layer = SignatureLayer::new(payload.clone(), &key.sign(&payload).unwrap());
         let mut o = options(&digest);
         o.ignore_tlog = false;
-        let err = verify_signatures(&[candidate(layer)], &key.public_key(), &o, 0).unwrap_err();
+        let err = verify_signatures(&[candidate(layer)], Verifier::Key(&key.public_key()), &o, 0)
+            .unwrap_err();
         assert!(err.to_string().contains("--insecure-ignore-tlog"));
     }
 
@@ -324,7 +454,7 @@ mod tests {
         assert!(
             verify_signatures(
                 &[candidate(with_nl)],
-                &key.public_key(),
+                Verifier::Key(&key.public_key()),
                 &options(&digest),
                 0
             )
@@ -333,7 +463,7 @@ mod tests {
         let broken = SignatureLayer::with_signature_text(payload, "%%%".into());
         let err = verify_signatures(
             &[candidate(broken)],
-            &key.public_key(),
+            Verifier::Key(&key.public_key()),
             &options(&digest),
             2,
         )
@@ -347,7 +477,8 @@ mod tests {
     #[test]
     fn no_candidates_is_no_signatures() {
         let (key, digest, _) = setup();
-        let err = verify_signatures(&[], &key.public_key(), &options(&digest), 3).unwrap_err();
+        let err = verify_signatures(&[], Verifier::Key(&key.public_key()), &options(&digest), 3)
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "no signatures found (3 non-signature layers skipped)"

@@ -45,7 +45,7 @@ proptest! {
             check_claims: true,
             ignore_tlog: true,
         };
-        let result = verify_signatures(&[Candidate { layer, payload: Ok(payload) }], &key.public_key(), &options, 0);
+        let result = verify_signatures(&[Candidate { layer, payload: Ok(payload) }], signet_sigstore::verify::Verifier::Key(&key.public_key()), &options, 0);
         prop_assert!(result.is_err());
     }
 }

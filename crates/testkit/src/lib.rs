@@ -17,6 +17,7 @@
 mod client;
 mod fixtures;
 mod http;
+pub mod openssl_pki;
 mod proxy;
 mod registry;
 mod token;

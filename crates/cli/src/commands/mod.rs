@@ -4,6 +4,7 @@ mod attach;
 mod generate;
 mod keys;
 mod manage;
+pub mod pki;
 mod sign;
 mod sigwrite;
 mod verify;
@@ -60,6 +61,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             image,
         } => manage::triangulate(&image, kind, &registry).await,
         Command::Tree { registry, image } => manage::tree(&image, &registry).await,
+        Command::Pki { command } => pki::run(command).await,
         Command::Clean {
             kind,
             force,

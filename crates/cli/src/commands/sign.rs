@@ -6,7 +6,10 @@ use std::io::Write;
 
 use anyhow::{Context, Result, bail};
 use signet_oci::{Digest, ImageIndex, media_types};
+use signet_pki::cert::Certificate;
+use signet_pki::chain::verify_code_signing;
 use signet_sigstore::{SignatureLayer, annotations, payload};
+use std::time::SystemTime;
 
 use crate::cli::SignArgs;
 use crate::commands::sigwrite;
@@ -40,6 +43,7 @@ pub async fn run(args: SignArgs) -> Result<()> {
     let key = keyref::load_private(&args.key)?;
     let session = Session::new(&args.registry)?;
     let public = key.public_key();
+    let cert_annotations = certificate_annotations(&args, &public)?;
 
     let mut signatures = Vec::new();
     let mut payloads = Vec::new();
@@ -65,7 +69,10 @@ pub async fn run(args: SignArgs) -> Result<()> {
                 .unwrap_or_else(|| target.docker_reference());
             let bytes = payload::generate_payload_for(&identity, &digest, &ann);
             let signature = key.sign(&bytes).context("signing the payload")?;
-            let layer = SignatureLayer::new(bytes.clone(), &signature);
+            let mut layer = SignatureLayer::new(bytes.clone(), &signature);
+            for (k, v) in &cert_annotations {
+                layer = layer.annotate(k, v.clone());
+            }
             if args.upload {
                 eprintln!("Pushing signature to: {}", target.sig_repo_name);
                 let dedup = |sig: &[u8]| public.verify(&bytes, sig).is_ok();
@@ -88,6 +95,48 @@ pub async fn run(args: SignArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The certificate and chain annotations for `--certificate` / `--certificate-chain`, after
+/// checking that the certificate holds the signing key and that the chain validates it for
+/// code signing now (cosign checks the same before signing). The certificate is stored as PEM
+/// re-encoded (as `cosign sign` does), the chain as the file's bytes (cosign v1/v2).
+fn certificate_annotations(
+    args: &SignArgs,
+    public: &signet_crypto::PublicKey,
+) -> Result<Vec<(&'static str, String)>> {
+    let Some(cert_path) = &args.certificate else {
+        if args.certificate_chain.is_some() {
+            bail!("--certificate-chain needs --certificate");
+        }
+        return Ok(Vec::new());
+    };
+    let bytes = std::fs::read(cert_path).with_context(|| format!("reading certificate {cert_path}"))?;
+    let cert = Certificate::parse_any(&bytes).with_context(|| format!("reading certificate {cert_path}"))?;
+    if cert.public_key()? != *public {
+        bail!(
+            "the certificate {cert_path} ({}) does not hold the public key of --key {}: refusing to sign",
+            cert.subject(),
+            args.key
+        );
+    }
+    let chain_text = match &args.certificate_chain {
+        None => String::new(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading certificate chain {path}"))?;
+            let mut chain = Certificate::parse_pem_bundle(&text)
+                .with_context(|| format!("reading certificate chain {path}"))?;
+            let root = chain.pop().context("empty certificate chain")?;
+            verify_code_signing(&cert, &chain, &[root], SystemTime::now()).with_context(|| {
+                format!("the certificate chain {path} (issuer first, root last) does not validate {cert_path} for code signing")
+            })?;
+            text
+        }
+    };
+    Ok(vec![
+        (annotations::CERTIFICATE, cert.to_pem()),
+        (annotations::CHAIN, chain_text),
+    ])
 }
 
 async fn children(target: &Target, index_digest: &Digest) -> Result<Vec<Digest>> {

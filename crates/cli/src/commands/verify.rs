@@ -5,7 +5,14 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
+use std::time::SystemTime;
+
+use anyhow::{Context, Result, bail};
+use signet_crypto::PublicKey;
+use signet_pki::cert::Certificate;
+use signet_pki::identity::{IdentityPolicy, Matcher};
+use signet_sigstore::verify::Verified;
+use signet_sigstore::{CertificatePolicy, Verifier};
 use futures::future::join_all;
 use signet_oci::Manifest;
 use signet_sigstore::verify::{Candidate, is_signature_layer};
@@ -16,9 +23,99 @@ use crate::commands::sigwrite::MAX_PAYLOAD_BYTES;
 use crate::image::Session;
 use crate::keyref;
 
+/// The verifier the flags ask for: `--key`, or certificates chained to the given roots with
+/// the expected identity (cosign's checks and error texts for missing flags).
+enum Trust {
+    Key(PublicKey),
+    Certificates(CertificatePolicy),
+}
+
+impl Trust {
+    fn verifier(&self) -> Verifier<'_> {
+        match self {
+            Trust::Key(k) => Verifier::Key(k),
+            Trust::Certificates(p) => Verifier::Certificate(p),
+        }
+    }
+}
+
+fn read_bundle(path: &str, what: &str) -> Result<Vec<Certificate>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {what} {path}"))?;
+    Certificate::parse_pem_bundle(&text).with_context(|| format!("reading {what} {path}"))
+}
+
+fn trust(args: &VerifyArgs) -> Result<Trust> {
+    let identity_given =
+        args.certificate_identity.is_some() || args.certificate_identity_regexp.is_some();
+    if let Some(key) = &args.key {
+        if identity_given {
+            bail!("--key and --certificate-identity(-regexp) cannot be used together");
+        }
+        return Ok(Trust::Key(keyref::load_public(key)?));
+    }
+    let subject = match (&args.certificate_identity, &args.certificate_identity_regexp) {
+        (Some(s), _) => Matcher::Exact(s.clone()),
+        (None, Some(r)) => Matcher::regex(r)?,
+        (None, None) => bail!(
+            "--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode"
+        ),
+    };
+    let issuer = match (&args.certificate_oidc_issuer, &args.certificate_oidc_issuer_regexp) {
+        (Some(s), _) => Matcher::Exact(s.clone()),
+        (None, Some(r)) => Matcher::regex(r)?,
+        (None, None) => bail!(
+            "--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode"
+        ),
+    };
+    let (roots, mut intermediates) = match (&args.certificate_chain, &args.ca_roots) {
+        (Some(path), _) => {
+            let mut chain = read_bundle(path, "certificate chain")?;
+            let root = chain.pop().context("empty certificate chain")?;
+            (vec![root], chain)
+        }
+        (None, Some(path)) => (read_bundle(path, "CA roots")?, Vec::new()),
+        (None, None) => bail!(
+            "no trusted root: pass --certificate-chain (intermediates, then the root) or --ca-roots (signet uses no Fulcio or TUF root)"
+        ),
+    };
+    if let Some(path) = &args.ca_intermediates {
+        intermediates.extend(read_bundle(path, "CA intermediates")?);
+    }
+    let leaf = match &args.certificate {
+        None => None,
+        Some(path) => {
+            let bytes = std::fs::read(path).with_context(|| format!("reading certificate {path}"))?;
+            Some(Certificate::parse_any(&bytes).with_context(|| format!("reading certificate {path}"))?)
+        }
+    };
+    Ok(Trust::Certificates(CertificatePolicy {
+        roots,
+        intermediates,
+        leaf,
+        identity: IdentityPolicy { subject, issuer },
+        ignore_sct: args.insecure_ignore_sct,
+        at: SystemTime::now(),
+    }))
+}
+
+/// The payload JSON cosign prints for a verified signature: certificate details are added
+/// to `optional` when the signature carries a certificate.
+fn output_payload(v: &Verified) -> Vec<u8> {
+    let mut payload = v.payload.clone();
+    if let Some(cert) = &v.certificate {
+        let optional = payload.optional.get_or_insert_with(Default::default);
+        optional.insert("Subject".into(), cert.subject.clone().into());
+        if let Some(issuer) = cert.issuer.as_ref().filter(|i| !i.is_empty()) {
+            optional.insert("Issuer".into(), issuer.clone().into());
+            optional.insert("1.3.6.1.4.1.57264.1.1".into(), issuer.clone().into());
+        }
+    }
+    payload.to_go_json()
+}
+
 /// Runs `verify`.
 pub async fn run(args: VerifyArgs) -> Result<()> {
-    let key = keyref::load_public(&args.key)?;
+    let trust = trust(&args)?;
     let ann = annotations::parse_flags(&args.annotations)?;
     let ignore_tlog = args.insecure_ignore_tlog || args.private_infrastructure;
     if ignore_tlog {
@@ -61,7 +158,8 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
             check_claims: args.check_claims,
             ignore_tlog,
         };
-        let verified = verify_signatures(&candidates, &key, &options, foreign.len())?;
+        let verified =
+            verify_signatures(&candidates, trust.verifier(), &options, foreign.len())?;
 
         let mut err = std::io::stderr().lock();
         writeln!(err)?;
@@ -76,10 +174,16 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
             }
             writeln!(err, "  - The cosign claims were validated")?;
         }
-        writeln!(
-            err,
-            "  - The signatures were verified against the specified public key"
-        )?;
+        match trust {
+            Trust::Key(_) => writeln!(
+                err,
+                "  - The signatures were verified against the specified public key"
+            )?,
+            Trust::Certificates(_) => writeln!(
+                err,
+                "  - The code-signing certificate was verified using trusted certificate authority certificates"
+            )?,
+        }
         drop(err);
 
         let mut out = std::io::stdout().lock();
@@ -90,7 +194,7 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
                     if i > 0 {
                         bytes.push(b',');
                     }
-                    bytes.extend(v.payload.to_go_json());
+                    bytes.extend(output_payload(v));
                 }
                 bytes.extend(b"]\n");
                 out.write_all(&bytes)?;

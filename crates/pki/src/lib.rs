@@ -1,0 +1,15 @@
+//! Bring-your-own PKI for signet, without I/O: distinguished names, certificate issuance for
+//! root, intermediate and code-signing leaf certificates (and CSRs for an external CA), and the
+//! other direction — parsing certificates, building and validating a chain to a trusted root at
+//! a given time, and matching the signer's identity (SANs, Fulcio issuer OIDs) as cosign does.
+//!
+//! Time is always an argument; nothing here reads a clock, a file or the network.
+
+pub mod cert;
+pub mod chain;
+pub mod dn;
+mod error;
+pub mod identity;
+pub mod issue;
+
+pub use error::Error;
