@@ -194,10 +194,18 @@ pub struct SignArgs {
     #[arg(long, env = "COSIGN_USE_SIGNING_CONFIG", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
     pub use_signing_config: bool,
     /// A PEM (or DER) certificate for the key, attached to the signature (own PKI).
-    #[arg(long = "certificate", visible_alias = "cert", env = "COSIGN_CERTIFICATE")]
+    #[arg(
+        long = "certificate",
+        visible_alias = "cert",
+        env = "COSIGN_CERTIFICATE"
+    )]
     pub certificate: Option<String>,
     /// PEM certificates from the certificate's issuer up to the root, attached as the chain.
-    #[arg(long = "certificate-chain", visible_alias = "cert-chain", env = "COSIGN_CERTIFICATE_CHAIN")]
+    #[arg(
+        long = "certificate-chain",
+        visible_alias = "cert-chain",
+        env = "COSIGN_CERTIFICATE_CHAIN"
+    )]
     pub certificate_chain: Option<String>,
     /// Use this value as docker-reference in the payload instead of the image's repository.
     #[arg(long)]
@@ -240,7 +248,11 @@ pub struct VerifyArgs {
     #[arg(long, env = "COSIGN_KEY")]
     pub key: Option<String>,
     /// Verify with this certificate instead of the one attached to the signature.
-    #[arg(long = "certificate", visible_alias = "cert", env = "COSIGN_CERTIFICATE")]
+    #[arg(
+        long = "certificate",
+        visible_alias = "cert",
+        env = "COSIGN_CERTIFICATE"
+    )]
     pub certificate: Option<String>,
     /// PEM bundle: intermediates, then the trusted root last.
     #[arg(long = "certificate-chain", visible_alias = "cert-chain", env = "COSIGN_CERTIFICATE_CHAIN", conflicts_with_all = ["ca_roots", "ca_intermediates"])]
@@ -252,13 +264,23 @@ pub struct VerifyArgs {
     #[arg(long, env = "COSIGN_CA_INTERMEDIATES")]
     pub ca_intermediates: Option<String>,
     /// The identity (a SAN: e-mail, URI, DNS name or IP) the certificate must carry.
-    #[arg(long, visible_alias = "cert-identity", env = "COSIGN_CERTIFICATE_IDENTITY", conflicts_with = "certificate_identity_regexp")]
+    #[arg(
+        long,
+        visible_alias = "cert-identity",
+        env = "COSIGN_CERTIFICATE_IDENTITY",
+        conflicts_with = "certificate_identity_regexp"
+    )]
     pub certificate_identity: Option<String>,
     /// A regular expression (RE2, unanchored) one SAN must match.
     #[arg(long, env = "COSIGN_CERTIFICATE_IDENTITY_REGEXP")]
     pub certificate_identity_regexp: Option<String>,
     /// The OIDC issuer the certificate must carry (Fulcio OIDs .1.8 / .1.1).
-    #[arg(long, visible_alias = "cert-oidc-issuer", env = "COSIGN_CERTIFICATE_OIDC_ISSUER", conflicts_with = "certificate_oidc_issuer_regexp")]
+    #[arg(
+        long,
+        visible_alias = "cert-oidc-issuer",
+        env = "COSIGN_CERTIFICATE_OIDC_ISSUER",
+        conflicts_with = "certificate_oidc_issuer_regexp"
+    )]
     pub certificate_oidc_issuer: Option<String>,
     /// A regular expression (RE2, unanchored) the OIDC issuer must match.
     #[arg(long, env = "COSIGN_CERTIFICATE_OIDC_ISSUER_REGEXP")]

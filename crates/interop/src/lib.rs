@@ -372,6 +372,7 @@ pub fn sigstore_public_key(private_key_pem: &str, password: &[u8]) -> Result<Str
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::{is_loopback_registry, pem_certificates};
 

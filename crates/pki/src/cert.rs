@@ -98,16 +98,22 @@ impl Eq for Certificate {}
 
 impl fmt::Debug for Certificate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Certificate({}, serial {})", self.subject(), self.serial_hex())
+        write!(
+            f,
+            "Certificate({}, serial {})",
+            self.subject(),
+            self.serial_hex()
+        )
     }
 }
 
 impl Certificate {
     /// Parses DER.
     pub fn from_der(der: &[u8]) -> Result<Self, Error> {
-        let inner = x509_cert::Certificate::from_der(der).map_err(|e| Error::InvalidCertificate {
-            reason: e.to_string(),
-        })?;
+        let inner =
+            x509_cert::Certificate::from_der(der).map_err(|e| Error::InvalidCertificate {
+                reason: e.to_string(),
+            })?;
         Ok(Certificate {
             der: der.to_vec(),
             inner,
@@ -200,12 +206,20 @@ impl Certificate {
 
     /// notBefore.
     pub fn not_before(&self) -> SystemTime {
-        self.inner.tbs_certificate().validity().not_before.to_system_time()
+        self.inner
+            .tbs_certificate()
+            .validity()
+            .not_before
+            .to_system_time()
     }
 
     /// notAfter.
     pub fn not_after(&self) -> SystemTime {
-        self.inner.tbs_certificate().validity().not_after.to_system_time()
+        self.inner
+            .tbs_certificate()
+            .validity()
+            .not_after
+            .to_system_time()
     }
 
     /// The subject public key.
@@ -300,16 +314,17 @@ impl Certificate {
     /// The OIDC issuer from the Fulcio extensions: `.1.8` (DER UTF8String) and `.1.1` (raw
     /// bytes) are both read; a certificate whose two values disagree is refused.
     pub fn oidc_issuer(&self) -> Result<Option<String>, Error> {
-        let v1 = match self.extension(OID_FULCIO_ISSUER_V1) {
-            None => None,
-            Some(e) => Some(String::from_utf8(e.extn_value.as_bytes().to_vec()).map_err(|_| {
-                Error::InvalidExtension {
-                    subject: self.subject(),
-                    extension: "OIDC issuer (1.3.6.1.4.1.57264.1.1)",
-                    reason: "not UTF-8".to_string(),
-                }
-            })?),
-        };
+        let v1 =
+            match self.extension(OID_FULCIO_ISSUER_V1) {
+                None => None,
+                Some(e) => Some(String::from_utf8(e.extn_value.as_bytes().to_vec()).map_err(
+                    |_| Error::InvalidExtension {
+                        subject: self.subject(),
+                        extension: "OIDC issuer (1.3.6.1.4.1.57264.1.1)",
+                        reason: "not UTF-8".to_string(),
+                    },
+                )?),
+            };
         let v2 = match self.extension(OID_FULCIO_ISSUER_V2) {
             None => None,
             Some(e) => Some(

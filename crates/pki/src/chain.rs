@@ -150,7 +150,10 @@ fn eku_name(oid: &str) -> String {
 fn check_leaf(leaf: &Certificate, at: SystemTime) -> Result<(), Error> {
     check_common(leaf, at)?;
     if let Some((true, _)) = leaf.basic_constraints()? {
-        return Err(usage(leaf, "is a CA certificate (basicConstraints cA=true), not a signing certificate"));
+        return Err(usage(
+            leaf,
+            "is a CA certificate (basicConstraints cA=true), not a signing certificate",
+        ));
     }
     if let Some(ku) = leaf.key_usage()?
         && !ku.digital_signature()
@@ -189,17 +192,26 @@ fn check_path(path: &[Certificate], at: SystemTime) -> Result<(), Error> {
                 }
             }
             Some((false, _)) => {
-                return Err(usage(ca, "is not a CA (basicConstraints cA=false) but issued a certificate"));
+                return Err(usage(
+                    ca,
+                    "is not a CA (basicConstraints cA=false) but issued a certificate",
+                ));
             }
             None if k != last => {
-                return Err(usage(ca, "has no basicConstraints, so it may not act as an intermediate CA"));
+                return Err(usage(
+                    ca,
+                    "has no basicConstraints, so it may not act as an intermediate CA",
+                ));
             }
             None => {}
         }
         if let Some(ku) = ca.key_usage()?
             && !ku.key_cert_sign()
         {
-            return Err(usage(ca, "keyUsage does not allow keyCertSign but it issued a certificate"));
+            return Err(usage(
+                ca,
+                "keyUsage does not allow keyCertSign but it issued a certificate",
+            ));
         }
         if let Some(found) = eku_allows_code_signing(ca)? {
             return Err(usage(

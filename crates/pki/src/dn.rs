@@ -197,14 +197,15 @@ impl DistinguishedName {
             parts.pop();
         }
         let mut dn = DistinguishedName::new();
+        if parts == [""] {
+            return Err(invalid("it has no attributes".to_owned()));
+        }
         for part in parts {
             if part.is_empty() {
                 return Err(invalid("it contains an empty attribute ('//')".to_owned()));
             }
             let Some((name, value)) = part.split_once('=') else {
-                return Err(invalid(format!(
-                    "{part:?} is not TYPE=value (missing '=')"
-                )));
+                return Err(invalid(format!("{part:?} is not TYPE=value (missing '=')")));
             };
             let ty: AttributeType = name.trim().parse().map_err(invalid)?;
             dn.push(ty, value).map_err(invalid)?;
@@ -246,7 +247,9 @@ impl DistinguishedName {
             StringKind::Utf8 => {}
         }
         if ty == AttributeType::Country && len != 2 {
-            return Err(format!("C must be a two-letter country code, not {value:?}"));
+            return Err(format!(
+                "C must be a two-letter country code, not {value:?}"
+            ));
         }
         self.entries.push((ty, value.to_owned()));
         Ok(())
@@ -309,7 +312,9 @@ fn escape_oneline(value: &str) -> String {
     let last = value.chars().count().saturating_sub(1);
     for (i, c) in value.chars().enumerate() {
         let edge_space = c == ' ' && (i == 0 || i == last);
-        if matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';') || edge_space || (i == 0 && c == '#')
+        if matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';')
+            || edge_space
+            || (i == 0 && c == '#')
         {
             out.push('\\');
         }
@@ -390,7 +395,10 @@ mod tests {
         let err = DistinguishedName::parse(input).unwrap_err();
         let text = err.to_string();
         assert!(text.contains(reason), "{input:?}: {text}");
-        assert!(text.contains(&format!("{input:?}")), "names the input: {text}");
+        assert!(
+            text.contains(&format!("{input:?}")),
+            "names the input: {text}"
+        );
     }
 
     #[test]

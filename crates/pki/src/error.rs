@@ -57,7 +57,9 @@ pub enum Error {
         oid: String,
     },
     /// A certificate's signature does not verify with its presumed issuer's key.
-    #[error("certificate {subject} (serial {serial}): signature does not verify with the key of {issuer}")]
+    #[error(
+        "certificate {subject} (serial {serial}): signature does not verify with the key of {issuer}"
+    )]
     BadCertificateSignature {
         /// The certificate's subject.
         subject: String,

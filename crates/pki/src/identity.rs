@@ -61,7 +61,11 @@ pub struct CertIdentity {
 pub fn identity_of(cert: &Certificate) -> Result<CertIdentity, Error> {
     let sans = cert.subject_alt_names()?;
     Ok(CertIdentity {
-        subject: sans.all().first().map(|s| s.to_string()).unwrap_or_default(),
+        subject: sans
+            .all()
+            .first()
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
         issuer: cert.oidc_issuer()?,
     })
 }

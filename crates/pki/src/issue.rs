@@ -47,9 +47,8 @@ use std::time::SystemTime;
 
 use der::Encode;
 use rcgen::{
-    BasicConstraints, CertificateParams, CustomExtension, DnType, DnValue,
-    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, SanType,
-    SerialNumber, SignatureAlgorithm,
+    BasicConstraints, CertificateParams, CustomExtension, DnType, DnValue, ExtendedKeyUsagePurpose,
+    IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, SanType, SerialNumber, SignatureAlgorithm,
 };
 use signet_crypto::{KeyType, PrivateKey, PublicKey};
 use time::OffsetDateTime;
@@ -116,7 +115,9 @@ pub enum IssueError {
         subject: String,
     },
     /// The issuer's path length constraint does not allow the requested CA.
-    #[error("path length exhausted: the issuer ({subject}) has pathlen:{issuer_path_len}, {reason}")]
+    #[error(
+        "path length exhausted: the issuer ({subject}) has pathlen:{issuer_path_len}, {reason}"
+    )]
     PathLenExhausted {
         /// The issuer's subject.
         subject: String,
@@ -324,10 +325,12 @@ impl<'a> CaIssuer<'a> {
         if cert.public_key().raw != key.public_key().to_spki_der() {
             return Err(IssueError::KeyMismatch { subject });
         }
-        let ski = cert.iter_extensions().find_map(|ext| match ext.parsed_extension() {
-            ParsedExtension::SubjectKeyIdentifier(id) => Some(id.0.to_vec()),
-            _ => None,
-        });
+        let ski = cert
+            .iter_extensions()
+            .find_map(|ext| match ext.parsed_extension() {
+                ParsedExtension::SubjectKeyIdentifier(id) => Some(id.0.to_vec()),
+                _ => None,
+            });
         let rcgen_subject = rcgen_dn_from_x509(cert.subject())?;
         Ok(CaIssuer {
             cert_der: cert_der.to_vec(),
@@ -524,7 +527,9 @@ pub fn parse_csr(csr_pem: &str) -> Result<CsrInfo, IssueError> {
     let (rest, csr) = X509CertificationRequest::from_der(block.contents())
         .map_err(|e| IssueError::InvalidCsr(e.to_string()))?;
     if !rest.is_empty() {
-        return Err(IssueError::InvalidCsr("trailing bytes after the CSR".to_owned()));
+        return Err(IssueError::InvalidCsr(
+            "trailing bytes after the CSR".to_owned(),
+        ));
     }
     csr.verify_signature()
         .map_err(|e| IssueError::CsrSignature(e.to_string()))?;
@@ -931,7 +936,9 @@ fn rcgen_dn_from_x509(name: &X509Name<'_>) -> Result<rcgen::DistinguishedName, I
     for rdn in name.iter() {
         let mut attrs = rdn.iter();
         let (Some(attr), None) = (attrs.next(), attrs.next()) else {
-            return Err(unsupported("multi-valued RDNs are not supported".to_owned()));
+            return Err(unsupported(
+                "multi-valued RDNs are not supported".to_owned(),
+            ));
         };
         let arcs: Vec<u64> = attr
             .attr_type()
@@ -955,9 +962,9 @@ fn rcgen_dn_from_x509(name: &X509Name<'_>) -> Result<rcgen::DistinguishedName, I
             Tag::PrintableString => DnValue::PrintableString(text()?.try_into()?),
             Tag::Ia5String => DnValue::Ia5String(text()?.try_into()?),
             Tag::T61String => DnValue::TeletexString(text()?.try_into()?),
-            Tag::BmpString => DnValue::BmpString(rcgen::string::BmpString::from_utf16be(
-                value.data.to_vec(),
-            )?),
+            Tag::BmpString => {
+                DnValue::BmpString(rcgen::string::BmpString::from_utf16be(value.data.to_vec())?)
+            }
             Tag::UniversalString => DnValue::UniversalString(
                 rcgen::string::UniversalString::from_utf32be(value.data.to_vec())?,
             ),
@@ -1017,4 +1024,402 @@ fn day(t: OffsetDateTime) -> String {
         t.minute(),
         t.second()
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use rstest::rstest;
+    use x509_parser::prelude::X509Certificate;
+
+    use super::*;
+
+    const ISSUER: &str = "https://linuxera.org";
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+    }
+
+    fn dn(s: &str) -> DistinguishedName {
+        DistinguishedName::parse(s).unwrap()
+    }
+
+    fn cert(der: &[u8]) -> X509Certificate<'_> {
+        X509Certificate::from_der(der).unwrap().1
+    }
+
+    fn ext<'a>(c: &'a X509Certificate<'_>, arcs: &[u64]) -> &'a [u8] {
+        c.iter_extensions()
+            .find(|e| e.oid.iter().map(Iterator::collect::<Vec<u64>>).as_deref() == Some(arcs))
+            .map(|e| e.value)
+            .expect("extension present")
+    }
+
+    struct Pki {
+        root_key: PrivateKey,
+        root: IssuedCert,
+        inter_key: PrivateKey,
+        inter: IssuedCert,
+    }
+
+    fn pki(kt: KeyType) -> Pki {
+        let root_key = PrivateKey::generate(kt).unwrap();
+        let root = issue_root(
+            &RootRequest::new(dn("/C=ES/O=IT/CN=Root")),
+            &root_key,
+            now(),
+        )
+        .unwrap();
+        let inter_key = PrivateKey::generate(kt).unwrap();
+        let mut req = IntermediateRequest::new(dn("/C=ES/O=IT/CN=Intermediate"));
+        req.path_len = None;
+        let ca = CaIssuer::new(&root.der, &root_key).unwrap();
+        let inter = issue_intermediate(&req, &inter_key.public_key(), &ca, now()).unwrap();
+        Pki {
+            root_key,
+            root,
+            inter_key,
+            inter,
+        }
+    }
+
+    fn leaf_req() -> LeafRequest {
+        LeafRequest::new(
+            dn("/C=ES/O=IT/CN=Team A"),
+            vec!["team-a@linuxera.org".into()],
+            vec!["https://example.com/team-a".into()],
+            ISSUER,
+        )
+    }
+
+    #[rstest]
+    #[case(KeyType::P256)]
+    #[case(KeyType::P384)]
+    #[case(KeyType::P521)]
+    #[case(KeyType::Rsa2048)]
+    #[case(KeyType::Ed25519)]
+    fn root_intermediate_leaf(#[case] kt: KeyType) {
+        let p = pki(kt);
+        let root = cert(&p.root.der);
+        assert_eq!(root.subject().as_raw(), root.issuer().as_raw());
+        let bc = root.basic_constraints().unwrap().unwrap();
+        assert!(bc.critical && bc.value.ca && bc.value.path_len_constraint.is_none());
+        let ku = root.key_usage().unwrap().unwrap();
+        assert!(ku.critical && ku.value.key_cert_sign() && ku.value.crl_sign());
+        assert!(!ku.value.digital_signature());
+        // 16-byte positive serial.
+        assert_eq!(root.raw_serial().len(), 16);
+        assert!(root.raw_serial()[0] < 0x80);
+        // 3650 days from now.
+        let nb = root.validity().not_before.timestamp();
+        let na = root.validity().not_after.timestamp();
+        assert_eq!(nb, 1_700_000_000);
+        assert_eq!(na - nb, 3650 * 86400);
+
+        let inter = cert(&p.inter.der);
+        let bc = inter.basic_constraints().unwrap().unwrap();
+        assert!(bc.critical && bc.value.ca);
+        assert_eq!(bc.value.path_len_constraint, Some(0));
+        assert_eq!(inter.issuer().as_raw(), root.subject().as_raw());
+        assert_eq!(
+            inter.validity().not_after.timestamp() - inter.validity().not_before.timestamp(),
+            1825 * 86400
+        );
+        // x509-parser cannot verify ECDSA with SHA-512 (P-521); openssl does in the CLI tests.
+        if kt != KeyType::P521 {
+            inter.verify_signature(Some(root.public_key())).unwrap();
+            root.verify_signature(None).unwrap();
+        }
+
+        let leaf_key = PrivateKey::generate(kt).unwrap();
+        let ca = CaIssuer::new(&p.inter.der, &p.inter_key).unwrap();
+        let issued = issue_leaf(&leaf_req(), &leaf_key.public_key(), &ca, now()).unwrap();
+        assert!(issued.warnings.is_empty(), "{:?}", issued.warnings);
+        let leaf = cert(&issued.der);
+        assert_eq!(leaf.public_key().raw, leaf_key.public_key().to_spki_der());
+        assert_eq!(leaf.issuer().as_raw(), inter.subject().as_raw());
+        let bc = leaf.basic_constraints().unwrap().unwrap();
+        assert!(bc.critical && !bc.value.ca);
+        let ku = leaf.key_usage().unwrap().unwrap();
+        assert!(ku.critical);
+        assert_eq!(ku.value.flags, 1, "digitalSignature only");
+        let eku = leaf.extended_key_usage().unwrap().unwrap();
+        assert!(!eku.critical && eku.value.code_signing);
+        assert!(!eku.value.server_auth && !eku.value.client_auth && !eku.value.any);
+        assert!(eku.value.other.is_empty());
+        let san = leaf.subject_alternative_name().unwrap().unwrap();
+        assert_eq!(
+            san.value.general_names,
+            vec![
+                GeneralName::RFC822Name("team-a@linuxera.org"),
+                GeneralName::URI("https://example.com/team-a")
+            ]
+        );
+        // Fulcio issuer: .1.1 raw, .1.8 DER UTF8String.
+        assert_eq!(ext(&leaf, OID_FULCIO_ISSUER_V1), ISSUER.as_bytes());
+        let mut utf8 = vec![0x0c, ISSUER.len() as u8];
+        utf8.extend_from_slice(ISSUER.as_bytes());
+        assert_eq!(ext(&leaf, OID_FULCIO_ISSUER_V2), utf8.as_slice());
+        // AKI = issuer's SKI.
+        let ski = |c: &X509Certificate<'_>| {
+            c.iter_extensions()
+                .find_map(|e| match e.parsed_extension() {
+                    ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
+                    _ => None,
+                })
+                .unwrap()
+        };
+        let aki = |c: &X509Certificate<'_>| {
+            c.iter_extensions()
+                .find_map(|e| match e.parsed_extension() {
+                    ParsedExtension::AuthorityKeyIdentifier(k) => {
+                        k.key_identifier.as_ref().map(|k| k.0.to_vec())
+                    }
+                    _ => None,
+                })
+                .unwrap()
+        };
+        assert_eq!(aki(&leaf), ski(&inter));
+        assert_eq!(aki(&inter), ski(&root));
+        assert_eq!(aki(&root), ski(&root));
+        assert_ne!(ski(&leaf), ski(&inter));
+        // A leaf is not a CA.
+        let err = CaIssuer::new(&issued.der, &leaf_key).unwrap_err();
+        assert!(matches!(err, IssueError::NotACa { .. }), "{err}");
+    }
+
+    #[test]
+    fn path_length() {
+        let p = pki(KeyType::P256);
+        let ca = CaIssuer::new(&p.inter.der, &p.inter_key).unwrap();
+        let key = PrivateKey::generate(KeyType::P256).unwrap();
+        let req = IntermediateRequest::new(dn("/CN=Sub"));
+        let err = issue_intermediate(&req, &key.public_key(), &ca, now()).unwrap_err();
+        assert!(matches!(err, IssueError::PathLenExhausted { .. }), "{err}");
+        assert!(err.to_string().contains("pathlen:0"), "{err}");
+
+        // Under a root with pathlen:1: pathlen 0 is fine, 1 is refused.
+        let mut root_req = RootRequest::new(dn("/CN=Root1"));
+        root_req.path_len = Some(1);
+        let root = issue_root(&root_req, &p.root_key, now()).unwrap();
+        let ca = CaIssuer::new(&root.der, &p.root_key).unwrap();
+        assert_eq!(ca.path_len(), Some(1));
+        let mut req = IntermediateRequest::new(dn("/CN=Sub"));
+        req.path_len = Some(1);
+        let err = issue_intermediate(&req, &key.public_key(), &ca, now()).unwrap_err();
+        assert!(err.to_string().contains("at most pathlen:0"), "{err}");
+        req.path_len = Some(0);
+        issue_intermediate(&req, &key.public_key(), &ca, now()).unwrap();
+    }
+
+    #[test]
+    fn key_must_match_the_ca() {
+        let p = pki(KeyType::P256);
+        let err = CaIssuer::new(&p.inter.der, &p.root_key).unwrap_err();
+        assert!(matches!(err, IssueError::KeyMismatch { .. }), "{err}");
+    }
+
+    #[test]
+    fn validity_is_bounded_by_the_issuer() {
+        let p = pki(KeyType::P256);
+        let ca = CaIssuer::new(&p.inter.der, &p.inter_key).unwrap();
+        let key = PrivateKey::generate(KeyType::P256).unwrap();
+        let mut req = leaf_req();
+        req.validity_days = 4000;
+        let issued = issue_leaf(&req, &key.public_key(), &ca, now()).unwrap();
+        assert_eq!(issued.warnings.len(), 1, "{:?}", issued.warnings);
+        assert!(issued.warnings[0].contains("expires with its issuer"));
+        let leaf = cert(&issued.der);
+        let inter = cert(&p.inter.der);
+        assert_eq!(
+            leaf.validity().not_after.timestamp(),
+            inter.validity().not_after.timestamp()
+        );
+        // An expired issuer is refused; so is an issuer not yet valid.
+        let later = now() + Duration::from_secs(1826 * 86400);
+        let err = issue_leaf(&leaf_req(), &key.public_key(), &ca, later).unwrap_err();
+        assert!(err.to_string().contains("expired"), "{err}");
+        let earlier = now() - Duration::from_secs(60);
+        let err = issue_leaf(&leaf_req(), &key.public_key(), &ca, earlier).unwrap_err();
+        assert!(err.to_string().contains("valid only from"), "{err}");
+        // Zero days is refused.
+        req.validity_days = 0;
+        assert!(issue_leaf(&req, &key.public_key(), &ca, now()).is_err());
+    }
+
+    #[test]
+    fn leaf_needs_an_identity_and_valid_sans() {
+        let p = pki(KeyType::P256);
+        let ca = CaIssuer::new(&p.inter.der, &p.inter_key).unwrap();
+        let key = PrivateKey::generate(KeyType::P256).unwrap().public_key();
+        let mut req = leaf_req();
+        req.emails.clear();
+        req.uris.clear();
+        let err = issue_leaf(&req, &key, &ca, now()).unwrap_err();
+        assert!(err.to_string().contains("at least one identity"), "{err}");
+        req.emails = vec!["not-an-email".into()];
+        assert!(issue_leaf(&req, &key, &ca, now()).is_err());
+        req.emails = vec!["a@b.c".into()];
+        req.uris = vec!["no scheme".into()];
+        assert!(issue_leaf(&req, &key, &ca, now()).is_err());
+        req.uris.clear();
+        req.oidc_issuer = None;
+        assert!(issue_leaf(&req, &key, &ca, now()).is_err());
+        req.oidc_issuer = Some(String::new());
+        assert!(issue_leaf(&req, &key, &ca, now()).is_err());
+    }
+
+    #[test]
+    fn repeated_attributes_are_refused() {
+        let key = PrivateKey::generate(KeyType::P256).unwrap();
+        let err = issue_root(
+            &RootRequest::new(dn("/DC=org/DC=example/CN=Root")),
+            &key,
+            now(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("DC appears more than once"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn long_oidc_issuer_uses_long_form_length() {
+        let p = pki(KeyType::P256);
+        let ca = CaIssuer::new(&p.inter.der, &p.inter_key).unwrap();
+        let key = PrivateKey::generate(KeyType::P256).unwrap();
+        let url = format!("https://issuer.example/{}", "x".repeat(200));
+        let mut req = leaf_req();
+        req.oidc_issuer = Some(url.clone());
+        let issued = issue_leaf(&req, &key.public_key(), &ca, now()).unwrap();
+        let leaf = cert(&issued.der);
+        let v2 = ext(&leaf, OID_FULCIO_ISSUER_V2);
+        assert_eq!(&v2[..3], &[0x0c, 0x81, url.len() as u8]);
+        assert_eq!(&v2[3..], url.as_bytes());
+        assert_eq!(ext(&leaf, OID_FULCIO_ISSUER_V1), url.as_bytes());
+    }
+
+    #[test]
+    fn csr_round_trip() {
+        let p = pki(KeyType::P256);
+        let ca = CaIssuer::new(&p.inter.der, &p.inter_key).unwrap();
+        let key = PrivateKey::generate(KeyType::P384).unwrap();
+        let csr = create_csr(
+            &key,
+            &CsrRequest {
+                subject: dn("/C=ES/CN=Team B"),
+                emails: vec!["team-b@linuxera.org".into()],
+                uris: vec![],
+                oidc_issuer: ISSUER.into(),
+            },
+        )
+        .unwrap();
+        assert!(csr.starts_with("-----BEGIN CERTIFICATE REQUEST-----"));
+        let info = parse_csr(&csr).unwrap();
+        assert_eq!(info.public_key, key.public_key());
+        assert_eq!(info.emails, ["team-b@linuxera.org"]);
+        assert_eq!(info.oidc_issuer.as_deref(), Some(ISSUER));
+        assert_eq!(info.subject, "C=ES, CN=Team B");
+
+        // Nothing overridden: everything from the CSR.
+        let req = LeafRequest {
+            validity_days: DEFAULT_LEAF_DAYS,
+            ..LeafRequest::default()
+        };
+        let issued = issue_leaf_from_csr(&info, &req, &ca, now()).unwrap();
+        assert_eq!(issued.public_key, key.public_key());
+        let leaf = cert(&issued.cert.der);
+        assert_eq!(leaf.subject().to_string(), "C=ES, CN=Team B");
+        assert_eq!(ext(&leaf, OID_FULCIO_ISSUER_V1), ISSUER.as_bytes());
+        let san = leaf.subject_alternative_name().unwrap().unwrap();
+        assert_eq!(
+            san.value.general_names,
+            vec![GeneralName::RFC822Name("team-b@linuxera.org")]
+        );
+
+        // Flags win.
+        let req = LeafRequest {
+            subject: Some(dn("/CN=Override")),
+            uris: vec!["spiffe://example/x".into()],
+            oidc_issuer: Some("https://other".into()),
+            validity_days: 10,
+            ..LeafRequest::default()
+        };
+        let issued = issue_leaf_from_csr(&info, &req, &ca, now()).unwrap();
+        let leaf = cert(&issued.cert.der);
+        assert_eq!(leaf.subject().to_string(), "CN=Override");
+        assert_eq!(ext(&leaf, OID_FULCIO_ISSUER_V1), b"https://other");
+        let san = leaf.subject_alternative_name().unwrap().unwrap();
+        assert_eq!(
+            san.value.general_names,
+            vec![GeneralName::URI("spiffe://example/x")]
+        );
+    }
+
+    #[test]
+    fn csr_with_a_bad_signature_is_refused() {
+        let key = PrivateKey::generate(KeyType::P256).unwrap();
+        let csr = create_csr(
+            &key,
+            &CsrRequest {
+                subject: dn("/CN=x"),
+                emails: vec!["a@b.c".into()],
+                uris: vec![],
+                oidc_issuer: ISSUER.into(),
+            },
+        )
+        .unwrap();
+        let mut der = pem::parse(&csr).unwrap().into_contents();
+        // Flip a byte of the subject's CN value ("x").
+        let pos = der.iter().position(|b| *b == b'x').unwrap();
+        der[pos] = b'y';
+        let tampered = pem::encode(&pem::Pem::new("CERTIFICATE REQUEST", der));
+        let err = parse_csr(&tampered).unwrap_err();
+        assert!(matches!(err, IssueError::CsrSignature(_)), "{err}");
+        assert!(parse_csr("not pem").is_err());
+        let cert_pem = pem::encode(&pem::Pem::new("CERTIFICATE", vec![1, 2, 3]));
+        assert!(
+            parse_csr(&cert_pem)
+                .unwrap_err()
+                .to_string()
+                .contains("expected")
+        );
+    }
+
+    #[test]
+    fn notation_profile() {
+        let p = pki(KeyType::P256);
+        let ca = CaIssuer::new(&p.inter.der, &p.inter_key).unwrap();
+        let mut req = leaf_req();
+        req.profile = Profile::Notation;
+        let ed = PrivateKey::generate(KeyType::Ed25519).unwrap();
+        let err = issue_leaf(&req, &ed.public_key(), &ca, now()).unwrap_err();
+        assert!(matches!(err, IssueError::NotationProfile(_)), "{err}");
+        assert!(err.to_string().contains("ed25519"), "{err}");
+        let ok = PrivateKey::generate(KeyType::P384).unwrap();
+        issue_leaf(&req, &ok.public_key(), &ca, now()).unwrap();
+        check_notation_ca(&p.root.der).unwrap();
+
+        // An Ed25519 CA cannot issue notation leaves.
+        let e = pki(KeyType::Ed25519);
+        let ca = CaIssuer::new(&e.inter.der, &e.inter_key).unwrap();
+        let err = issue_leaf(&req, &ok.public_key(), &ca, now()).unwrap_err();
+        assert!(err.to_string().contains("CA "), "{err}");
+        // The cosign profile accepts both.
+        req.profile = Profile::Cosign;
+        issue_leaf(&req, &ed.public_key(), &ca, now()).unwrap();
+    }
+
+    #[test]
+    fn pem_helpers() {
+        let p = pki(KeyType::P256);
+        let text = format!("{}{}", p.inter.pem, p.root.pem);
+        let certs = pem_certificates(&text).unwrap();
+        assert_eq!(certs, vec![p.inter.der.clone(), p.root.der.clone()]);
+        assert_eq!(certificate_pem(&p.root.der), p.root.pem);
+        assert!(p.root.pem.starts_with("-----BEGIN CERTIFICATE-----\n"));
+    }
 }

@@ -41,7 +41,8 @@ impl KeyAlg {
 }
 
 /// Subject of the root CA (seed 002).
-pub const ROOT_SUBJECT: &str = "/C=ES/L=Valencia/O=IT/OU=Security/CN=Linuxera Root Certificate Authority";
+pub const ROOT_SUBJECT: &str =
+    "/C=ES/L=Valencia/O=IT/OU=Security/CN=Linuxera Root Certificate Authority";
 /// Subject of the intermediate CA (seed 002).
 pub const INTERMEDIATE_SUBJECT: &str =
     "/C=ES/L=Valencia/O=IT/OU=Security/CN=Linuxera Intermediate Certificate Authority";
@@ -85,16 +86,22 @@ pub struct Hierarchy {
     pub issuer: String,
 }
 
-/// Leaves issued by a hierarchy's intermediate that differ from the seed's Team A leaf in one
-/// respect each (same subject, key algorithm and issuer). Made by [`Hierarchy::leaf_variant`].
+/// Leaves issued by a hierarchy's intermediate (same subject, key algorithm and issuer as the
+/// seed's Team A leaf). Made by [`Hierarchy::leaf_variant`].
+///
+/// [`LeafVariant::CodeSigningEku`] is the seed's leaf plus `extendedKeyUsage = codeSigning`
+/// (what Fulcio issues; acceptable to Go's x509 as cosign uses it *and* to webpki-based
+/// verifiers such as sigstore-rs, which require the EKU). Every other variant except
+/// [`LeafVariant::NoEku`] and [`LeafVariant::ServerAuthOnly`] is `CodeSigningEku` with exactly
+/// one change, so a verifier of either kind rejects it for that change alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LeafVariant {
-    /// Like the seed's leaf: no extended key usage extension (Go's x509 then allows any usage,
-    /// so cosign accepts it; webpki-based verifiers such as sigstore-rs require codeSigning).
+    /// Exactly the seed's leaf: no extended key usage extension (Go's x509 then allows any
+    /// usage, so cosign accepts it; webpki-based verifiers such as sigstore-rs reject it).
     NoEku,
-    /// Extended key usage `codeSigning` (what Fulcio issues).
+    /// The seed's leaf plus extended key usage `codeSigning`: the "good" leaf for every verifier.
     CodeSigningEku,
-    /// Extended key usage `serverAuth` only: not usable for code signing.
+    /// The seed's leaf plus extended key usage `serverAuth` only: not usable for code signing.
     ServerAuthOnly,
     /// Valid 2020-01-01 to 2021-01-01 only (issued with `openssl ca -startdate/-enddate`).
     Expired,
@@ -109,6 +116,8 @@ pub enum LeafVariant {
     /// SAN `URI:https://ci.example/workflow` instead of the email.
     UriSan,
     /// `keyUsage = critical,keyEncipherment` (no digitalSignature).
+    ///
+    /// This and the variants above from `Expired` on also carry EKU codeSigning.
     NoDigitalSignatureKu,
     /// `basicConstraints = critical,CA:TRUE` on a certificate used as a leaf.
     IsCa,
@@ -432,10 +441,7 @@ impl Hierarchy {
     /// Panics if `dir` is `of.dir` (the files would overwrite each other).
     pub fn impostor(dir: &Path, of: &Hierarchy) -> Hierarchy {
         let dir = prepare_dir(dir);
-        assert_ne!(
-            dir, of.dir,
-            "testkit: the impostor needs its own directory"
-        );
+        assert_ne!(dir, of.dir, "testkit: the impostor needs its own directory");
         Self::build(&dir, of.alg)
     }
 
@@ -447,9 +453,10 @@ impl Hierarchy {
         let csr = format!("leaf-{name}.csr");
         let cert = format!("leaf-{name}.pem");
         let mut exts = LeafExts::seed();
+        exts.eku = Some("codeSigning");
         match variant {
-            LeafVariant::NoEku | LeafVariant::Expired | LeafVariant::NotYetValid => {}
-            LeafVariant::CodeSigningEku => exts.eku = Some("codeSigning"),
+            LeafVariant::NoEku => exts.eku = None,
+            LeafVariant::CodeSigningEku | LeafVariant::Expired | LeafVariant::NotYetValid => {}
             LeafVariant::ServerAuthOnly => exts.eku = Some("serverAuth"),
             LeafVariant::OnlyIssuerOid11 => exts.oid18 = None,
             LeafVariant::OnlyIssuerOid18 => exts.oid11 = None,
@@ -571,7 +578,13 @@ impl Hierarchy {
                     INTERMEDIATE_SUBJECT,
                     &f("int.csr"),
                 );
-                sign_copy(dir, &f("int.csr"), "root.pem", "root-key.pem", &f("int.pem"));
+                sign_copy(
+                    dir,
+                    &f("int.csr"),
+                    "root.pem",
+                    "root-key.pem",
+                    &f("int.pem"),
+                );
                 intermediates.push(f("int"));
             }
             BadChain::PathLenExceeded => {
@@ -583,7 +596,13 @@ impl Hierarchy {
                     INTERMEDIATE_SUBJECT,
                     &f("int0.csr"),
                 );
-                sign_copy(dir, &f("int0.csr"), "root.pem", "root-key.pem", &f("int0.pem"));
+                sign_copy(
+                    dir,
+                    &f("int0.csr"),
+                    "root.pem",
+                    "root-key.pem",
+                    &f("int0.pem"),
+                );
                 make_csr(
                     dir,
                     self.alg,

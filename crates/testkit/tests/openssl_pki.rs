@@ -134,14 +134,18 @@ fn check_seed_hierarchy(alg: KeyAlg) {
     let raw = b"https://linuxera.org";
     // OID 1.3.6.1.4.1.57264.1.1, then OCTET STRING { raw bytes }.
     let oid11 = [
-        &[0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xbf, 0x30, 0x01, 0x01][..],
+        &[
+            0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xbf, 0x30, 0x01, 0x01,
+        ][..],
         &[0x04, 20],
         raw,
     ]
     .concat();
     // OID 1.3.6.1.4.1.57264.1.8, then OCTET STRING { UTF8String raw }.
     let oid18 = [
-        &[0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xbf, 0x30, 0x01, 0x08][..],
+        &[
+            0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xbf, 0x30, 0x01, 0x08,
+        ][..],
         &[0x04, 22, 0x0c, 20],
         raw,
     ]
@@ -171,11 +175,15 @@ fn leaf_variants_have_their_extensions_and_openssl_judges_dates() {
         let has = |s: &str| text.contains(s);
         let ctx = format!("{v:?}:\n{text}");
         assert!(
-            has("Subject: C = ES, L = Valencia, O = IT, OU = Security, CN = Team A Cosign Certificate"),
+            has(
+                "Subject: C = ES, L = Valencia, O = IT, OU = Security, CN = Team A Cosign Certificate"
+            ),
             "{ctx}"
         );
         assert!(
-            has("Issuer: C = ES, L = Valencia, O = IT, OU = Security, CN = Linuxera Intermediate Certificate Authority"),
+            has(
+                "Issuer: C = ES, L = Valencia, O = IT, OU = Security, CN = Linuxera Intermediate Certificate Authority"
+            ),
             "{ctx}"
         );
         match v {
@@ -202,9 +210,9 @@ fn leaf_variants_have_their_extensions_and_openssl_judges_dates() {
         // Extensions copied through `openssl ca` too.
         assert!(has("X509v3 Subject Alternative Name"), "{ctx}");
         let eku = match v {
-            LeafVariant::CodeSigningEku => Some("Code Signing"),
+            LeafVariant::NoEku => None,
             LeafVariant::ServerAuthOnly => Some("TLS Web Server Authentication"),
-            _ => None,
+            _ => Some("Code Signing"),
         };
         match eku {
             Some(e) => {
@@ -212,6 +220,9 @@ fn leaf_variants_have_their_extensions_and_openssl_judges_dates() {
                 assert!(has(e), "{ctx}");
             }
             None => assert!(!has("X509v3 Extended Key Usage"), "{ctx}"),
+        }
+        if v == LeafVariant::ServerAuthOnly {
+            assert!(!has("Code Signing"), "{ctx}");
         }
         let (o11, o18) = match v {
             LeafVariant::OnlyIssuerOid11 => (Some("https://linuxera.org"), None),
@@ -222,11 +233,17 @@ fn leaf_variants_have_their_extensions_and_openssl_judges_dates() {
             _ => (Some("https://linuxera.org"), Some("https://linuxera.org")),
         };
         match o11 {
-            Some(i) => assert!(has(&format!("{OID_ISSUER_V1}: \n                {i}")), "{ctx}"),
+            Some(i) => assert!(
+                has(&format!("{OID_ISSUER_V1}: \n                {i}")),
+                "{ctx}"
+            ),
             None => assert!(!has(OID_ISSUER_V1), "{ctx}"),
         }
         match o18 {
-            Some(i) => assert!(has(&format!("{OID_ISSUER_V2}: \n                ..{i}")), "{ctx}"),
+            Some(i) => assert!(
+                has(&format!("{OID_ISSUER_V2}: \n                ..{i}")),
+                "{ctx}"
+            ),
             None => assert!(!has(OID_ISSUER_V2), "{ctx}"),
         }
         if v == LeafVariant::UriSan {

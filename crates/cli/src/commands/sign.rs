@@ -111,8 +111,10 @@ fn certificate_annotations(
         }
         return Ok(Vec::new());
     };
-    let bytes = std::fs::read(cert_path).with_context(|| format!("reading certificate {cert_path}"))?;
-    let cert = Certificate::parse_any(&bytes).with_context(|| format!("reading certificate {cert_path}"))?;
+    let bytes =
+        std::fs::read(cert_path).with_context(|| format!("reading certificate {cert_path}"))?;
+    let cert = Certificate::parse_any(&bytes)
+        .with_context(|| format!("reading certificate {cert_path}"))?;
     if cert.public_key()? != *public {
         bail!(
             "the certificate {cert_path} ({}) does not hold the public key of --key {}: refusing to sign",
@@ -123,7 +125,8 @@ fn certificate_annotations(
     let chain_text = match &args.certificate_chain {
         None => String::new(),
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading certificate chain {path}"))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading certificate chain {path}"))?;
             let mut chain = Certificate::parse_pem_bundle(&text)
                 .with_context(|| format!("reading certificate chain {path}"))?;
             let root = chain.pop().context("empty certificate chain")?;

@@ -8,14 +8,14 @@ use std::io::Write;
 use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
+use futures::future::join_all;
 use signet_crypto::PublicKey;
+use signet_oci::Manifest;
 use signet_pki::cert::Certificate;
 use signet_pki::identity::{IdentityPolicy, Matcher};
 use signet_sigstore::verify::Verified;
-use signet_sigstore::{CertificatePolicy, Verifier};
-use futures::future::join_all;
-use signet_oci::Manifest;
 use signet_sigstore::verify::{Candidate, is_signature_layer};
+use signet_sigstore::{CertificatePolicy, Verifier};
 use signet_sigstore::{VerifyOptions, annotations, verify_signatures};
 
 use crate::cli::{OutputFormat, VerifyArgs};
@@ -53,14 +53,20 @@ fn trust(args: &VerifyArgs) -> Result<Trust> {
         }
         return Ok(Trust::Key(keyref::load_public(key)?));
     }
-    let subject = match (&args.certificate_identity, &args.certificate_identity_regexp) {
+    let subject = match (
+        &args.certificate_identity,
+        &args.certificate_identity_regexp,
+    ) {
         (Some(s), _) => Matcher::Exact(s.clone()),
         (None, Some(r)) => Matcher::regex(r)?,
         (None, None) => bail!(
             "--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode"
         ),
     };
-    let issuer = match (&args.certificate_oidc_issuer, &args.certificate_oidc_issuer_regexp) {
+    let issuer = match (
+        &args.certificate_oidc_issuer,
+        &args.certificate_oidc_issuer_regexp,
+    ) {
         (Some(s), _) => Matcher::Exact(s.clone()),
         (None, Some(r)) => Matcher::regex(r)?,
         (None, None) => bail!(
@@ -84,8 +90,12 @@ fn trust(args: &VerifyArgs) -> Result<Trust> {
     let leaf = match &args.certificate {
         None => None,
         Some(path) => {
-            let bytes = std::fs::read(path).with_context(|| format!("reading certificate {path}"))?;
-            Some(Certificate::parse_any(&bytes).with_context(|| format!("reading certificate {path}"))?)
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading certificate {path}"))?;
+            Some(
+                Certificate::parse_any(&bytes)
+                    .with_context(|| format!("reading certificate {path}"))?,
+            )
         }
     };
     Ok(Trust::Certificates(CertificatePolicy {
@@ -158,8 +168,7 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
             check_claims: args.check_claims,
             ignore_tlog,
         };
-        let verified =
-            verify_signatures(&candidates, trust.verifier(), &options, foreign.len())?;
+        let verified = verify_signatures(&candidates, trust.verifier(), &options, foreign.len())?;
 
         let mut err = std::io::stderr().lock();
         writeln!(err)?;
