@@ -20,7 +20,7 @@ use std::path::Path;
 use common::{Fixture, fixture, payload_digest, read, signet, signet_ok};
 use signet_interop::{sigstore_signature_for, sigstore_verify_with_certificate};
 use signet_testkit::Pusher;
-use signet_testkit::openssl_pki::{Hierarchy, KeyAlg, LeafVariant};
+use signet_testkit::openssl_pki::{BadChain, Hierarchy, KeyAlg, LeafVariant};
 
 const CERT_ANNOTATION: &str = "dev.sigstore.cosign/certificate";
 const CHAIN_ANNOTATION: &str = "dev.sigstore.cosign/chain";
@@ -149,10 +149,18 @@ async fn sigstore_rs_signs_with_certificate_and_verifies_against_the_chain() {
 }
 
 /// What sigstore-rs 0.15 does and does not accept, pinned so that differences from cosign are
-/// visible: every chain certificate is a trust anchor and no untrusted intermediates are
-/// passed, so `root.pem` alone does not validate a leaf issued by an intermediate; and a leaf
-/// without an extended key usage (the seed's own leaf, which cosign accepts because Go treats
-/// a missing EKU as "any") is rejected, as are expired and serverAuth-only leaves.
+/// visible (the signature is by the `CodeSigningEku` leaf; another certificate that passes the
+/// certificate checks then fails on the key, "no matching signatures").
+///
+/// * Every chain certificate is a trust anchor and no untrusted intermediates are passed, so
+///   `root.pem` alone does not validate a leaf issued by an intermediate (cosign: it does, with
+///   the chain annotation's intermediates); the intermediate alone does.
+/// * A leaf without an extended key usage (the seed's own leaf, which cosign accepts because Go
+///   treats a missing EKU as "any") is rejected, as are serverAuth-only, expired, not yet valid
+///   and CA leaves.
+/// * Not checked: issuer OIDs, SAN kind, keyUsage digitalSignature (Go's x509 does not check
+///   keyUsage either), and — since the chain's intermediates are anchors — their CA bit and
+///   path length.
 #[tokio::test]
 async fn sigstore_rs_certificate_rules() {
     let fx = fixture("pki/sigstore-rules", "v1");
@@ -161,39 +169,77 @@ async fn sigstore_rs_certificate_rules() {
     sigstore_sign_with_cert(&fx, &key, &cert, &h.bundle).await;
 
     let bundle = read(&h.bundle);
-    let root_only = read(&h.root);
-    let intermediate_only = read(&h.intermediate);
     let cert = read(&cert);
-
     assert!(
-        sigstore_verify_with_certificate(&fx.tag_ref, &intermediate_only, &cert)
+        sigstore_verify_with_certificate(&fx.tag_ref, &read(&h.intermediate), &cert)
             .await
             .is_ok(),
         "the issuing intermediate alone is an anchor for sigstore-rs"
     );
-    let err = sigstore_verify_with_certificate(&fx.tag_ref, &root_only, &cert)
+    let err = sigstore_verify_with_certificate(&fx.tag_ref, &read(&h.root), &cert)
         .await
         .expect_err("sigstore-rs has no untrusted intermediates: root alone fails");
-    eprintln!("root only: {err}");
-    assert!(err.contains("certificate rejected"), "{err}");
+    assert!(err.contains("UnknownIssuer"), "{err}");
 
-    for variant in [
-        LeafVariant::NoEku,
-        LeafVariant::ServerAuthOnly,
-        LeafVariant::Expired,
-        LeafVariant::NotYetValid,
-    ] {
+    let rejected = [
+        (LeafVariant::NoEku, "code signing extended key usage"),
+        (
+            LeafVariant::ServerAuthOnly,
+            "code signing extended key usage",
+        ),
+        (LeafVariant::Expired, "CertExpired"),
+        (LeafVariant::NotYetValid, "cannot be used before 2090-01-01"),
+        (LeafVariant::IsCa, "CaUsedAsEndEntity"),
+    ];
+    for (variant, reason) in rejected {
         let (other, _) = h.leaf_variant(variant);
         let err = sigstore_verify_with_certificate(&fx.tag_ref, &bundle, &read(&other))
             .await
             .expect_err("sigstore-rs rejects the certificate");
-        assert!(err.contains("certificate rejected"), "{variant:?}: {err}");
-        eprintln!("{variant:?}: {err}");
+        assert!(
+            err.contains("certificate rejected") && err.contains(reason),
+            "{variant:?}: {err}"
+        );
     }
     let err = sigstore_verify_with_certificate(&fx.tag_ref, &bundle, &read(&h.leaf))
         .await
         .expect_err("sigstore-rs rejects the seed's EKU-less leaf");
-    assert!(err.contains("certificate rejected"), "{err}");
+    assert!(err.contains("code signing extended key usage"), "{err}");
+
+    for variant in [
+        LeafVariant::OnlyIssuerOid11,
+        LeafVariant::OnlyIssuerOid18,
+        LeafVariant::IssuerOidsDisagree,
+        LeafVariant::UriSan,
+        LeafVariant::NoDigitalSignatureKu,
+    ] {
+        let (other, _) = h.leaf_variant(variant);
+        let err = sigstore_verify_with_certificate(&fx.tag_ref, &bundle, &read(&other))
+            .await
+            .expect_err("another key did not sign");
+        assert!(
+            err.contains("no matching signatures"),
+            "{variant:?} passes sigstore-rs's certificate checks: {err}"
+        );
+    }
+
+    // Because every chain certificate is an anchor, the CA bit and path length of the
+    // intermediates are never evaluated: a chain through a non-CA "intermediate" or past a
+    // pathlen:0 intermediate passes the certificate checks (cosign/Go rejects both).
+    for kind in [
+        BadChain::IntermediateWithoutCaBit,
+        BadChain::PathLenExceeded,
+    ] {
+        let chain = h.bad_chain(kind);
+        let err =
+            sigstore_verify_with_certificate(&fx.tag_ref, &read(&chain.bundle), &read(&chain.leaf))
+                .await
+                .expect_err("another key did not sign");
+        assert!(
+            err.contains("no matching signatures"),
+            "{kind:?} passes sigstore-rs's certificate checks: {err}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -379,27 +425,35 @@ fn signet_verify_identity_and_issuer_rules() {
         &signet_verify_identity(&fx, &h.email, &h.issuer, &h.bundle),
     );
 
-    // .1.1 = a.example, .1.8 = b.example: cosign's legacy path reads .1.1.
+    // .1.1 = a.example, .1.8 = b.example. cosign's legacy path reads .1.1 only and would accept
+    // a.example; signet deliberately rejects certificates whose two issuer extensions disagree.
     let fx2 = fixture("pki/identity-disagree", "v1");
     let (cert, leaf_key) = h.leaf_variant(LeafVariant::IssuerOidsDisagree);
     let key = signet_import(fx2.dir.path(), &leaf_key, "L");
     signet_sign_with_cert(&fx2, &key, &cert, &h.bundle);
-    assert_exit(
-        &signet_verify_identity(&fx2, &h.email, "https://a.example", &h.root),
-        0,
-    );
-    assert_exit(
-        &signet_verify_identity(&fx2, &h.email, "https://b.example", &h.root),
-        12,
-    );
+    for issuer in ["https://a.example", "https://b.example"] {
+        let out = signet_verify_identity(&fx2, &h.email, issuer, &h.root);
+        assert_exit(&out, 12);
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("disagree"),
+            "{}",
+            describe(&out)
+        );
+    }
+}
 
-    // Only .1.8: the legacy path sees no issuer.
-    let fx3 = fixture("pki/identity-only18", "v1");
+/// A certificate with only the `.1.8` issuer extension. cosign's legacy `.sig` path reads the
+/// issuer from `.1.1` alone (`CertExtensions.GetIssuer`), sees "" and rejects it — a known
+/// pain point (spec §10.3). signet deliberately reads both extensions (issue 3: ".1.8 or .1.1 —
+/// read both"), so the certificate verifies with the exact issuer.
+#[test]
+fn signet_verify_reads_the_issuer_from_oid_1_8_too() {
+    let fx = fixture("pki/identity-only18", "v1");
+    let dir = fx.dir.path();
+    let h = Hierarchy::seed002(&dir.join("pki"), KeyAlg::EcP256);
     let (cert, leaf_key) = h.leaf_variant(LeafVariant::OnlyIssuerOid18);
-    let key = signet_import(fx3.dir.path(), &leaf_key, "L");
-    signet_sign_with_cert(&fx3, &key, &cert, &h.bundle);
-    assert_exit(
-        &signet_verify_identity(&fx3, &h.email, &h.issuer, &h.root),
-        12,
-    );
+    let key = signet_import(dir, &leaf_key, "L");
+    signet_sign_with_cert(&fx, &key, &cert, &h.bundle);
+    let out = signet_verify_identity(&fx, &h.email, &h.issuer, &h.root);
+    assert_exit(&out, 0);
 }

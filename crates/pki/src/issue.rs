@@ -19,9 +19,9 @@
 //! * Serial numbers: 16 random bytes, positive, always 16 bytes long when encoded.
 //! * Validity starts at `now` (whole seconds; never before the issuer's `notBefore`, because
 //!   cosign checks the chain at the leaf's `notBefore`). The issuer's validity bounds the
-//!   child: a `notAfter` past the issuer's is **clamped** to the issuer's and a warning is
-//!   returned in [`IssuedCert::warnings`]; an issuer that is expired or not yet valid at `now`
-//!   is refused.
+//!   child: a `notAfter` past the issuer's is **clamped** to the issuer's (with a warning in
+//!   [`IssuedCert::warnings`] when the validity was asked for explicitly, silently for the
+//!   defaults); an issuer that is expired or not yet valid at `now` is refused.
 //! * Path length: an intermediate gets `pathlen:0` unless asked otherwise; under an issuer
 //!   with `pathlen:N` it may ask for at most `N-1`, and an issuer with `pathlen:0` cannot issue
 //!   CAs at all (refused). Roots are unconstrained unless asked.
@@ -177,8 +177,8 @@ pub struct IssuedCert {
 pub struct RootRequest {
     /// Subject (and issuer) name.
     pub subject: DistinguishedName,
-    /// Validity in days from `now`.
-    pub validity_days: u32,
+    /// Validity in days from `now`; `None` = [`DEFAULT_ROOT_DAYS`].
+    pub validity_days: Option<u32>,
     /// pathLenConstraint; `None` = unconstrained.
     pub path_len: Option<u8>,
 }
@@ -188,7 +188,7 @@ impl RootRequest {
     pub fn new(subject: DistinguishedName) -> Self {
         RootRequest {
             subject,
-            validity_days: DEFAULT_ROOT_DAYS,
+            validity_days: None,
             path_len: None,
         }
     }
@@ -199,8 +199,9 @@ impl RootRequest {
 pub struct IntermediateRequest {
     /// Subject name.
     pub subject: DistinguishedName,
-    /// Validity in days from `now` (clamped to the issuer's).
-    pub validity_days: u32,
+    /// Validity in days from `now`; `None` = [`DEFAULT_INTERMEDIATE_DAYS`]. Clamped to the
+    /// issuer's validity (with a warning only when given explicitly).
+    pub validity_days: Option<u32>,
     /// pathLenConstraint; `None` = 0 (issues leaves only).
     pub path_len: Option<u8>,
 }
@@ -210,7 +211,7 @@ impl IntermediateRequest {
     pub fn new(subject: DistinguishedName) -> Self {
         IntermediateRequest {
             subject,
-            validity_days: DEFAULT_INTERMEDIATE_DAYS,
+            validity_days: None,
             path_len: None,
         }
     }
@@ -228,8 +229,9 @@ pub struct LeafRequest {
     pub uris: Vec<String>,
     /// The OIDC issuer URL put in both Fulcio extensions.
     pub oidc_issuer: Option<String>,
-    /// Validity in days from `now` (clamped to the issuer's).
-    pub validity_days: u32,
+    /// Validity in days from `now`; `None` = [`DEFAULT_LEAF_DAYS`]. Clamped to the issuer's
+    /// validity (with a warning only when given explicitly).
+    pub validity_days: Option<u32>,
     /// Extra rules to enforce.
     pub profile: Profile,
 }
@@ -247,7 +249,7 @@ impl LeafRequest {
             emails,
             uris,
             oidc_issuer: Some(oidc_issuer.into()),
-            validity_days: DEFAULT_LEAF_DAYS,
+            validity_days: None,
             profile: Profile::Cosign,
         }
     }
@@ -381,11 +383,13 @@ impl<'a> CaIssuer<'a> {
         Ok(Issuer::new(params, rcgen_key(self.key)?))
     }
 
-    /// The validity window of a child asked to live `days` from `now`, bounded by this CA.
+    /// The validity window of a child asked to live `days` (else `default_days`) from `now`,
+    /// bounded by this CA; only an explicit `days` that gets clamped is warned about.
     fn child_validity(
         &self,
         now: SystemTime,
-        days: u32,
+        days: Option<u32>,
+        default_days: u32,
         warnings: &mut Vec<String>,
     ) -> Result<(OffsetDateTime, OffsetDateTime), IssueError> {
         let now = to_offset(now)?;
@@ -401,14 +405,18 @@ impl<'a> CaIssuer<'a> {
                 reason: format!("it expired on {}", day(self.not_after)),
             });
         }
+        let explicit = days.is_some();
+        let days = days.unwrap_or(default_days);
         let (not_before, mut not_after) = validity(now, days)?;
         if not_after > self.not_after {
-            warnings.push(format!(
-                "the requested validity ({days} days, until {}) ends after the issuer's; the \
+            if explicit {
+                warnings.push(format!(
+                    "the requested validity ({days} days, until {}) ends after the issuer's; the \
                  certificate expires with its issuer on {}",
-                day(not_after),
-                day(self.not_after)
-            ));
+                    day(not_after),
+                    day(self.not_after)
+                ));
+            }
             not_after = self.not_after;
         }
         Ok((not_before.max(self.not_before), not_after))
@@ -421,7 +429,8 @@ pub fn issue_root(
     key: &PrivateKey,
     now: SystemTime,
 ) -> Result<IssuedCert, IssueError> {
-    let (not_before, not_after) = validity(to_offset(now)?, req.validity_days)?;
+    let days = req.validity_days.unwrap_or(DEFAULT_ROOT_DAYS);
+    let (not_before, not_after) = validity(to_offset(now)?, days)?;
     let mut params = ca_params(&req.subject, req.path_len)?;
     params.not_before = not_before;
     params.not_after = not_after;
@@ -457,7 +466,12 @@ pub fn issue_intermediate(
         }
     }
     let mut warnings = Vec::new();
-    let (not_before, not_after) = ca.child_validity(now, req.validity_days, &mut warnings)?;
+    let (not_before, not_after) = ca.child_validity(
+        now,
+        req.validity_days,
+        DEFAULT_INTERMEDIATE_DAYS,
+        &mut warnings,
+    )?;
     let mut params = ca_params(&req.subject, Some(path_len))?;
     params.not_before = not_before;
     params.not_after = not_after;
@@ -751,7 +765,7 @@ fn leaf(
     emails: &[String],
     uris: &[String],
     oidc_issuer: &str,
-    validity_days: u32,
+    validity_days: Option<u32>,
     profile: Profile,
     subject_key: &PublicKey,
     ca: &CaIssuer<'_>,
@@ -768,7 +782,8 @@ fn leaf(
         check_notation_ca(&ca.cert_der)?;
     }
     let mut warnings = Vec::new();
-    let (not_before, not_after) = ca.child_validity(now, validity_days, &mut warnings)?;
+    let (not_before, not_after) =
+        ca.child_validity(now, validity_days, DEFAULT_LEAF_DAYS, &mut warnings)?;
     let mut params = CertificateParams::default();
     params.distinguished_name = subject;
     params.subject_alt_names = sans(emails, uris)?;
@@ -1227,7 +1242,7 @@ mod tests {
         let ca = CaIssuer::new(&p.inter.der, &p.inter_key).unwrap();
         let key = PrivateKey::generate(KeyType::P256).unwrap();
         let mut req = leaf_req();
-        req.validity_days = 4000;
+        req.validity_days = Some(4000);
         let issued = issue_leaf(&req, &key.public_key(), &ca, now()).unwrap();
         assert_eq!(issued.warnings.len(), 1, "{:?}", issued.warnings);
         assert!(issued.warnings[0].contains("expires with its issuer"));
@@ -1245,7 +1260,7 @@ mod tests {
         let err = issue_leaf(&leaf_req(), &key.public_key(), &ca, earlier).unwrap_err();
         assert!(err.to_string().contains("valid only from"), "{err}");
         // Zero days is refused.
-        req.validity_days = 0;
+        req.validity_days = Some(0);
         assert!(issue_leaf(&req, &key.public_key(), &ca, now()).is_err());
     }
 
@@ -1325,10 +1340,7 @@ mod tests {
         assert_eq!(info.subject, "C=ES, CN=Team B");
 
         // Nothing overridden: everything from the CSR.
-        let req = LeafRequest {
-            validity_days: DEFAULT_LEAF_DAYS,
-            ..LeafRequest::default()
-        };
+        let req = LeafRequest::default();
         let issued = issue_leaf_from_csr(&info, &req, &ca, now()).unwrap();
         assert_eq!(issued.public_key, key.public_key());
         let leaf = cert(&issued.cert.der);
@@ -1345,7 +1357,7 @@ mod tests {
             subject: Some(dn("/CN=Override")),
             uris: vec!["spiffe://example/x".into()],
             oidc_issuer: Some("https://other".into()),
-            validity_days: 10,
+            validity_days: Some(10),
             ..LeafRequest::default()
         };
         let issued = issue_leaf_from_csr(&info, &req, &ca, now()).unwrap();

@@ -116,8 +116,6 @@ pub enum LeafVariant {
     /// SAN `URI:https://ci.example/workflow` instead of the email.
     UriSan,
     /// `keyUsage = critical,keyEncipherment` (no digitalSignature).
-    ///
-    /// This and the variants above from `Expired` on also carry EKU codeSigning.
     NoDigitalSignatureKu,
     /// `basicConstraints = critical,CA:TRUE` on a certificate used as a leaf.
     IsCa,
@@ -161,10 +159,11 @@ impl LeafVariant {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BadChain {
     /// The root signs an "intermediate" with `basicConstraints = critical,CA:FALSE` (but
-    /// keyUsage keyCertSign), which issues a seed-style leaf.
+    /// keyUsage keyCertSign), which issues a leaf like [`LeafVariant::CodeSigningEku`].
     IntermediateWithoutCaBit,
     /// The root signs an intermediate with `CA:TRUE,pathlen:0`, which signs a second
-    /// intermediate (`CA:TRUE`), which issues a seed-style leaf: path length exceeded.
+    /// intermediate (`CA:TRUE`), which issues a leaf like [`LeafVariant::CodeSigningEku`]:
+    /// path length exceeded.
     PathLenExceeded,
 }
 
@@ -624,11 +623,13 @@ impl Hierarchy {
             }
         }
         let issuer = &intermediates[0];
+        let mut leaf_exts = LeafExts::seed();
+        leaf_exts.eku = Some("codeSigning");
         make_csr(
             dir,
             self.alg,
             &f("leaf-key.pem"),
-            &LeafExts::seed().to_addext(),
+            &leaf_exts.to_addext(),
             LEAF_SUBJECT,
             &f("leaf.csr"),
         );
