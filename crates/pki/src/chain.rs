@@ -178,19 +178,18 @@ fn check_path(path: &[Certificate], at: SystemTime) -> Result<(), Error> {
     for (k, ca) in path.iter().enumerate().skip(1) {
         check_common(ca, at)?;
         match ca.basic_constraints()? {
-            Some((true, path_len)) => {
-                if let Some(max) = path_len {
-                    let below = path[1..k].iter().filter(|c| !c.is_self_issued()).count();
-                    if below > usize::from(max) {
-                        return Err(usage(
-                            ca,
-                            format!(
-                                "path length constraint {max} exceeded: {below} intermediate certificates below it"
-                            ),
-                        ));
-                    }
+            Some((true, Some(max))) => {
+                let below = path[1..k].iter().filter(|c| !c.is_self_issued()).count();
+                if below > usize::from(max) {
+                    return Err(usage(
+                        ca,
+                        format!(
+                            "path length constraint {max} exceeded: {below} intermediate certificates below it"
+                        ),
+                    ));
                 }
             }
+            Some((true, None)) => {}
             Some((false, _)) => {
                 return Err(usage(
                     ca,

@@ -27,7 +27,7 @@ use crate::keyref;
 /// the expected identity (cosign's checks and error texts for missing flags).
 enum Trust {
     Key(PublicKey),
-    Certificates(CertificatePolicy),
+    Certificates(Box<CertificatePolicy>),
 }
 
 impl Trust {
@@ -98,14 +98,14 @@ fn trust(args: &VerifyArgs) -> Result<Trust> {
             )
         }
     };
-    Ok(Trust::Certificates(CertificatePolicy {
+    Ok(Trust::Certificates(Box::new(CertificatePolicy {
         roots,
         intermediates,
         leaf,
         identity: IdentityPolicy { subject, issuer },
         ignore_sct: args.insecure_ignore_sct,
         at: SystemTime::now(),
-    }))
+    })))
 }
 
 /// The payload JSON cosign prints for a verified signature: certificate details are added
