@@ -214,6 +214,38 @@ pub enum Error {
     /// A reference, digest or manifest is malformed.
     #[error(transparent)]
     Oci(#[from] signet_oci::Error),
+    /// A registries.d file is unreadable or invalid.
+    #[error("registries.d file {}: {reason}", path.display())]
+    RegistriesD {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Lookaside signature storage failed.
+    #[error("lookaside signature storage {location}: {reason}")]
+    Lookaside {
+        /// The URL or path.
+        location: String,
+        /// What failed.
+        reason: String,
+    },
+    /// A resource (key, policy, CA bundle) could not be fetched.
+    #[error("cannot fetch {uri}: {reason}")]
+    Resource {
+        /// The URI as given.
+        uri: String,
+        /// What failed.
+        reason: String,
+    },
+    /// A skopeo `dir:` image is unreadable.
+    #[error("dir: image {}: {reason}", path.display())]
+    DirImage {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// What failed.
+        reason: String,
+    },
 }
 
 fn suffix(message: &str) -> String {

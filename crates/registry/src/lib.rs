@@ -5,8 +5,12 @@
 
 pub mod auth;
 mod client;
+pub mod dirimage;
 mod error;
 pub mod layout;
+pub mod lookaside;
+pub mod registries_d;
+pub mod resource;
 mod secret;
 mod store;
 
@@ -14,7 +18,10 @@ pub use auth::{Challenge, Credential, Keychain};
 pub use client::{
     ClientOptions, DEFAULT_MAX_MANIFEST_BYTES, FetchedManifest, ManifestHead, RegistryClient, Repo,
 };
+pub use dirimage::DirImage;
 pub use error::Error;
 pub use layout::OciLayout;
+pub use registries_d::RegistriesD;
+pub use resource::ResourceFetcher;
 pub use secret::Secret;
 pub use store::{ImageRef, Store};
