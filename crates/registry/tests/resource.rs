@@ -1,6 +1,7 @@
 //! Resources by URI: `kbs:///…` from a key broker (a small loopback HTTP server stands in for
 //! it, serving `/kbs/v0/resource/REPO/TYPE/TAG` as Confidential Containers' KBS does),
 //! `file://` URIs and plain paths; failures name the URI.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
