@@ -5,7 +5,7 @@
 use std::fmt;
 
 use base64::Engine as _;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// A parsed JSON value. Objects keep all members in document order (duplicates too).
 #[derive(Debug, Clone, PartialEq)]
@@ -120,9 +120,9 @@ impl From<String> for FieldError {
 
 /// `ParanoidUnmarshalJSONObject`: `value` must be an object; members are handed to `field` in
 /// document order; a repeated key is `Duplicate key %q`, a refused one `Unknown key %q`.
-pub(crate) fn paranoid_object(
-    value: &Json,
-    mut field: impl FnMut(&str, &Json) -> Result<(), FieldError>,
+pub(crate) fn paranoid_object<'a>(
+    value: &'a Json,
+    mut field: impl FnMut(&'a str, &'a Json) -> Result<(), FieldError>,
 ) -> Result<(), String> {
     let Json::Object(members) = value else {
         return Err(format!(
@@ -130,7 +130,7 @@ pub(crate) fn paranoid_object(
             value.token_description()
         ));
     };
-    let mut seen: Vec<&str> = Vec::with_capacity(members.len());
+    let mut seen: Vec<&'a str> = Vec::with_capacity(members.len());
     for (key, v) in members {
         if seen.contains(&key.as_str()) {
             return Err(format!("Duplicate key {key:?}"));
@@ -152,12 +152,14 @@ pub(crate) fn exact_fields<'a, const N: usize>(
     fields: [&str; N],
 ) -> Result<[&'a Json; N], String> {
     let mut found: [Option<&'a Json>; N] = [None; N];
-    paranoid_object(value, |key, v| match fields.iter().position(|f| *f == key) {
-        Some(i) => {
-            found[i] = Some(v);
-            Ok(())
+    paranoid_object(value, |key, v| {
+        match fields.iter().position(|f| *f == key) {
+            Some(i) => {
+                found[i] = Some(v);
+                Ok(())
+            }
+            None => Err(FieldError::Unknown),
         }
-        None => Err(FieldError::Unknown),
     })?;
     let mut out: [&'a Json; N] = [&Json::Null; N];
     for (i, f) in fields.iter().enumerate() {
@@ -287,10 +289,7 @@ mod tests {
             r#"Key "b" missing in a JSON object"#
         );
         let v = Json::parse(br#"{"a":1,"c":2}"#).unwrap();
-        assert_eq!(
-            exact_fields(&v, ["a"]).unwrap_err(),
-            r#"Unknown key "c""#
-        );
+        assert_eq!(exact_fields(&v, ["a"]).unwrap_err(), r#"Unknown key "c""#);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod annotations;
 mod error;
 pub mod gobase64;
 pub mod payload;
+pub mod rekor;
 pub mod sigimage;
 pub mod verify;
 
