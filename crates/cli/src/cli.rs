@@ -163,8 +163,18 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct SignArgs {
     /// The private key (file or env://VAR).
-    #[arg(long, env = "COSIGN_KEY")]
-    pub key: String,
+    #[arg(long, env = "COSIGN_KEY", required_unless_present = "openpgp_key")]
+    pub key: Option<String>,
+    /// Make an OpenPGP simple signature (skopeo's `--sign-by`) with this armored secret key
+    /// (what `gpg --export-secret-keys --armor` writes), stored in lookaside staging.
+    #[arg(long, conflicts_with = "key")]
+    pub openpgp_key: Option<String>,
+    /// File whose first line is the OpenPGP key's passphrase.
+    #[arg(long, requires = "openpgp_key")]
+    pub passphrase_file: Option<String>,
+    /// registries.d directories naming the lookaside-staging location.
+    #[arg(long = "registries-d", requires = "openpgp_key")]
+    pub registries_d: Vec<String>,
     /// Annotations to add to the payload (key=value).
     #[arg(long = "annotations", short = 'a')]
     pub annotations: Vec<String>,
@@ -313,6 +323,18 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value = "json")]
     pub output: OutputFormat,
+    /// Decide with a containers-policy.json (path, file:// or kbs:// URI; `default` for
+    /// /etc/containers/policy.json, then ~/.config/containers/policy.json) instead of a key
+    /// or certificates. Images may also be `dir:PATH` here.
+    #[arg(long, conflicts_with_all = ["key", "certificate_identity", "certificate_identity_regexp"])]
+    pub policy: Option<String>,
+    /// registries.d directories (lookaside locations, use-sigstore-attachments); default
+    /// /etc/containers/registries.d and ~/.config/containers/registries.d.
+    #[arg(long = "registries-d")]
+    pub registries_d: Vec<String>,
+    /// Key broker for kbs:///REPO/TYPE/TAG resources.
+    #[arg(long, env = "SIGNET_KBS_URL")]
+    pub kbs_url: Option<String>,
     #[command(flatten)]
     pub registry: RegistryArgs,
     /// The images to verify.

@@ -9,6 +9,11 @@ use signet_sigstore::Error as SigError;
 #[error("image tag not found: {0}")]
 pub struct ImageNotFound(pub String);
 
+/// A policy rejected an image (exit 12, as no matching signature).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct PolicyRejected(pub String);
+
 /// Exit code for no signatures at all.
 pub const NO_SIGNATURES: u8 = 10;
 /// Exit code for a missing image or tag.
@@ -25,6 +30,9 @@ pub fn code(e: &anyhow::Error) -> u8 {
                 SigError::NoSignatures { .. } => return NO_SIGNATURES,
                 _ => {}
             }
+        }
+        if cause.downcast_ref::<PolicyRejected>().is_some() {
+            return NO_MATCHING_SIGNATURE;
         }
         if cause.downcast_ref::<ImageNotFound>().is_some() {
             return IMAGE_NOT_FOUND;

@@ -5,6 +5,7 @@ mod generate;
 mod keys;
 mod manage;
 pub mod pki;
+mod policy;
 mod sign;
 mod sigwrite;
 mod verify;

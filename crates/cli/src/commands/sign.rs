@@ -28,19 +28,23 @@ pub async fn run(args: SignArgs) -> Result<()> {
             "--use-signing-config needs a Fulcio/Rekor signing config, which signet does not use; pass --use-signing-config=false"
         );
     }
-    if args.tlog_upload {
-        // signet has no transparency log: signing always behaves as --tlog-upload=false.
-        eprintln!(
-            "Note: no transparency log is configured; signing without one (as --tlog-upload=false). Verify with --insecure-ignore-tlog."
-        );
-    }
     if !args.upload && args.output_signature.is_none() && args.output_payload.is_none() {
         eprintln!(
             "WARNING: --upload=false without --output-signature or --output-payload: the signature is discarded"
         );
     }
     let ann = annotations::parse_flags(&args.annotations)?;
-    let key = keyref::load_private(&args.key)?;
+    let Some(key_ref) = args.key.clone() else {
+        return super::policy::sign_openpgp(&args).await;
+    };
+    let key = keyref::load_private(&key_ref)?;
+    if args.tlog_upload {
+        // signet has no transparency log: signing always behaves as --tlog-upload=false.
+        eprintln!(
+            "Note: no transparency log is configured; signing without one (as --tlog-upload=false). Verify with --insecure-ignore-tlog."
+        );
+    }
+
     let session = Session::new(&args.registry)?;
     let public = key.public_key();
     let cert_annotations = certificate_annotations(&args, &public)?;
@@ -119,7 +123,7 @@ fn certificate_annotations(
         bail!(
             "the certificate {cert_path} ({}) does not hold the public key of --key {}: refusing to sign",
             cert.subject(),
-            args.key
+            args.key.as_deref().unwrap_or_default()
         );
     }
     let chain_text = match &args.certificate_chain {

@@ -125,6 +125,9 @@ fn output_payload(v: &Verified) -> Vec<u8> {
 
 /// Runs `verify`.
 pub async fn run(args: VerifyArgs) -> Result<()> {
+    if let Some(policy) = &args.policy {
+        return super::policy::verify(&args, policy).await;
+    }
     let trust = trust(&args)?;
     let ann = annotations::parse_flags(&args.annotations)?;
     let ignore_tlog = args.insecure_ignore_tlog || args.private_infrastructure;
