@@ -831,7 +831,7 @@ fn sigstore_signed_keys_need_use_sigstore_attachments() {
         &env,
         "regd-att",
         &format!(
-            "default-docker:\n  lookaside: file://{}\ndocker:\n  {addr}:\n    use-sigstore-attachments: true\n",
+            "docker:\n  {addr}:\n    lookaside: file://{}\n    use-sigstore-attachments: true\n",
             env.p("look")
         ),
     );
@@ -1546,4 +1546,103 @@ fn bad_policies_exit_1_naming_the_problem() {
     let reject = env.write("reject.json", r#"{"default":[{"type":"reject"}]}"#);
     let e = env.fails(&["verify", "--policy", &reject, &image], 12);
     assert!(e.contains("is rejected by policy"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// registries.d lookups, compared with skopeo on the same configuration
+
+/// Pushes a skopeo+gpg signed image to `ADDR/t/app:v1` with `ENV/look` as lookaside; returns
+/// (policy accepting it under signedBy with matchRepository, the image digest).
+fn skopeo_signed_image(env: &Env, gpg: &Gpg, addr: &str) -> (String, String) {
+    let regd = lookaside_regd(env);
+    let src = source_layout(env, "src", "v1");
+    skopeo(
+        env,
+        gpg,
+        &format!(
+            "--insecure-policy --registries.d '{regd}' copy --dest-tls-verify=false --sign-by {} oci:{src}:v1 docker://{addr}/t/app:v1",
+            gpg.fingerprint
+        ),
+    );
+    let stored = walk(&env.path("look"));
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let dir = stored[0]
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
+    let digest = dir.split_once('@').unwrap().1.replacen('=', ":", 1);
+    let policy = write_policy(
+        env,
+        "policy.json",
+        &docker_policy(
+            addr,
+            json!([{"type": "signedBy", "keyType": "GPGKeys", "keyPath": gpg.public(),
+                    "signedIdentity": {"type": "matchRepository"}}]),
+        ),
+    );
+    (policy, digest)
+}
+
+/// containers/image resolves each registries.d setting on its own: the most specific scope
+/// that sets a lookaside URL supplies it, and `use-sigstore-attachments` likewise
+/// (`registryConfiguration.signatureTopLevel` / `useSigstoreAttachments` fall through to
+/// parent namespaces and `default-docker`). A scope that only enables sigstore attachments
+/// must not hide the `default-docker` lookaside.
+#[test]
+fn registries_d_lookaside_falls_back_past_scopes_without_one() {
+    let reg = TestRegistry::start();
+    let addr = reg.addr();
+    let env = Env::new();
+    let gpg = Gpg::new("Signet Test", "");
+    let (policy, _) = skopeo_signed_image(&env, &gpg, &addr);
+    let tagged = format!("{addr}/t/app:v1");
+    let regd = registries_d(
+        &env,
+        "regd-mixed",
+        &format!(
+            "default-docker:\n  lookaside: file://{}\ndocker:\n  {addr}:\n    use-sigstore-attachments: true\n",
+            env.p("look")
+        ),
+    );
+    // skopeo finds the signature in the default-docker lookaside and accepts
+    skopeo(
+        &env,
+        &gpg,
+        &format!(
+            "--policy '{policy}' --registries.d '{regd}' copy --remove-signatures --src-tls-verify=false docker://{tagged} dir:out"
+        ),
+    );
+    // so must signet
+    env.ok(&verify_args(&policy, Some(&regd), "text", &[&tagged]));
+}
+
+/// containers/image looks registries.d scopes up by the image's full policy identity first,
+/// which for a digest reference is `host/repo@sha256:…` (for a tag, `host/repo:tag`).
+#[test]
+fn registries_d_digest_identity_scope() {
+    let reg = TestRegistry::start();
+    let addr = reg.addr();
+    let env = Env::new();
+    let gpg = Gpg::new("Signet Test", "");
+    let (policy, digest) = skopeo_signed_image(&env, &gpg, &addr);
+    let by_digest = format!("{addr}/t/app@{digest}");
+    let regd = registries_d(
+        &env,
+        "regd-digest",
+        &format!(
+            "docker:\n  {by_digest}:\n    lookaside: file://{}\n",
+            env.p("look")
+        ),
+    );
+    skopeo(
+        &env,
+        &gpg,
+        &format!(
+            "--policy '{policy}' --registries.d '{regd}' copy --remove-signatures --src-tls-verify=false docker://{by_digest} dir:out"
+        ),
+    );
+    env.ok(&verify_args(&policy, Some(&regd), "text", &[&by_digest]));
 }

@@ -128,22 +128,39 @@ impl RegistriesD {
         Ok(())
     }
 
-    /// The settings for `image`: the most specific docker scope, else `default-docker`.
+    /// The settings for `image`. As containers/image resolves them, each setting comes from
+    /// the most specific scope that sets it (`repo:tag` or `repo@digest`, the repository, its
+    /// namespaces, the host), else from `default-docker`: a scope that only enables
+    /// attachments keeps the lookaside a parent or `default-docker` names.
     pub fn lookup(&self, image: &Reference) -> SignatureStorage {
-        for scope in scopes_of(image) {
-            if let Some(c) = self.scopes.get(&scope) {
-                return SignatureStorage {
-                    scope: Some(scope),
-                    config: c.clone(),
-                };
-            }
-        }
-        match &self.default_docker {
-            Some(c) => SignatureStorage {
-                scope: Some("default-docker".to_string()),
-                config: c.clone(),
+        let chain: Vec<(String, &ScopeConfig)> = scopes_of(image)
+            .into_iter()
+            .filter_map(|s| self.scopes.get(&s).map(|c| (s, c)))
+            .chain(
+                self.default_docker
+                    .as_ref()
+                    .map(|c| ("default-docker".to_string(), c)),
+            )
+            .collect();
+        let first =
+            |get: &dyn Fn(&ScopeConfig) -> Option<String>| chain.iter().find_map(|(_, c)| get(c));
+        // Within one scope, the new key names win over the old ones.
+        let read = first(&|c: &ScopeConfig| c.read_location().map(str::to_string));
+        let staging = first(&|c: &ScopeConfig| {
+            c.lookaside_staging
+                .clone()
+                .or_else(|| c.sigstore_staging.clone())
+        });
+        let attachments = chain.iter().find_map(|(_, c)| c.use_sigstore_attachments);
+        SignatureStorage {
+            scope: chain.first().map(|(s, _)| s.clone()),
+            config: ScopeConfig {
+                lookaside: read,
+                lookaside_staging: staging,
+                sigstore: None,
+                sigstore_staging: None,
+                use_sigstore_attachments: attachments,
             },
-            None => SignatureStorage::default(),
         }
     }
 }
@@ -158,7 +175,9 @@ fn scopes_of(image: &Reference) -> Vec<String> {
     };
     let repo = format!("{registry}/{}", image.repository());
     let mut out = Vec::new();
-    if let Some(tag) = image.tag() {
+    if let Some(digest) = image.digest() {
+        out.push(format!("{repo}@{digest}"));
+    } else if let Some(tag) = image.tag() {
         out.push(format!("{repo}:{tag}"));
     }
     let mut current = repo.as_str();
@@ -213,6 +232,29 @@ mod tests {
             Some("https://host/sigs")
         );
         assert_eq!(look("ghcr.io/x/y").scope.as_deref(), Some("default-docker"));
+    }
+
+    #[test]
+    fn each_setting_falls_back_separately() {
+        let d = config(&[
+            "default-docker:\n  lookaside: file:///default\n",
+            "docker:\n  registry.example:\n    use-sigstore-attachments: true\n  registry.example/team:\n    lookaside-staging: file:///stage\n",
+        ]);
+        let s = d.lookup(&"registry.example/team/app:v1".parse().unwrap());
+        assert_eq!(s.scope.as_deref(), Some("registry.example/team"));
+        assert_eq!(s.config.read_location(), Some("file:///default"));
+        assert_eq!(s.config.write_location(), Some("file:///stage"));
+        assert_eq!(s.config.use_sigstore_attachments, Some(true));
+    }
+
+    #[test]
+    fn digest_references_have_their_own_scope() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let d = config(&[&format!(
+            "docker:\n  registry.example/app@{digest}:\n    lookaside: file:///pinned\n"
+        )]);
+        let r: Reference = format!("registry.example/app@{digest}").parse().unwrap();
+        assert_eq!(d.lookup(&r).config.read_location(), Some("file:///pinned"));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
+use futures::StreamExt;
 use signet_oci::{Digest, Manifest};
 use signet_policy::{EvaluationInput, ImageName, Policy, ResourceRef, Signature, Transport};
 use signet_registry::lookaside::{self, StoredSignature};
@@ -153,10 +154,10 @@ async fn gather(
         });
     }
     let target = session.open(input)?;
-    let resolved = target.resolve(false).await?;
+    // One GET by tag or digest gives both the manifest bytes and the digest.
     let fetched = target
         .store
-        .get_manifest(&resolved.digest.to_string())
+        .get_manifest(&target.image.identifier())
         .await?
         .with_context(|| format!("image not found: {input}"))?;
     match &target.image {
@@ -227,8 +228,14 @@ pub async fn verify(args: &VerifyArgs, policy_arg: &str) -> Result<()> {
     // Keys, CA bundles and other resources are fetched once per run, however many images
     // the policy evaluates (one connection pool, one cache).
     let mut cache: BTreeMap<ResourceRef, Result<Vec<u8>, String>> = BTreeMap::new();
-    for input in &args.images {
-        let g = gather(&session, &http, &registries, input).await?;
+    // Images are fetched concurrently (bounded), evaluated in order.
+    let gathered: Vec<Result<Gathered>> = futures::stream::iter(&args.images)
+        .map(|input| gather(&session, &http, &registries, input))
+        .buffered(16)
+        .collect()
+        .await;
+    for (input, g) in args.images.iter().zip(gathered) {
+        let g = g?;
         let mut resources = BTreeMap::new();
         for r in policy.resources_for(&g.transport, &g.image) {
             if !cache.contains_key(&r) {
