@@ -19,11 +19,12 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::io;
 
 use serde::Serialize;
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
+
+use signet_oci::gojson::GoFormatter;
 
 use crate::Error;
 
@@ -358,35 +359,6 @@ fn go_float(raw: &RawValue, field: &'static str) -> Result<f64, Error> {
             got,
             expected: "float64",
         }),
-    }
-}
-
-/// serde_json's compact output plus Go's HTML-safe escapes (`<` `>` `&` U+2028 U+2029).
-/// Control characters come out as Go ≥ 1.22 writes them (`\b`, `\f`, `\n`, `\r`, `\t`,
-/// `\u00XX`), which serde_json matches.
-struct GoFormatter;
-
-impl serde_json::ser::Formatter for GoFormatter {
-    fn write_string_fragment<W: ?Sized + io::Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
-        let mut start = 0;
-        for (i, c) in fragment.char_indices() {
-            let escape = match c {
-                '<' => "\\u003c",
-                '>' => "\\u003e",
-                '&' => "\\u0026",
-                '\u{2028}' => "\\u2028",
-                '\u{2029}' => "\\u2029",
-                _ => continue,
-            };
-            writer.write_all(&fragment.as_bytes()[start..i])?;
-            writer.write_all(escape.as_bytes())?;
-            start = i + c.len_utf8();
-        }
-        writer.write_all(&fragment.as_bytes()[start..])
     }
 }
 

@@ -12,7 +12,7 @@ use signet_crypto::{KeyType, PrivateKey, cosign_key};
 use crate::cli::KeyTypeArg;
 use crate::{keyref, password};
 
-fn key_type(arg: KeyTypeArg) -> KeyType {
+pub(super) fn key_type(arg: KeyTypeArg) -> KeyType {
     match arg {
         KeyTypeArg::P256 => KeyType::P256,
         KeyTypeArg::P384 => KeyType::P384,
@@ -25,7 +25,7 @@ fn key_type(arg: KeyTypeArg) -> KeyType {
 
 /// Writes `contents` to `path` with `mode`, refusing to replace an existing file unless
 /// `force`.
-fn write_new(path: &str, contents: &[u8], mode: u32, force: bool) -> Result<()> {
+pub(super) fn write_new(path: &str, contents: &[u8], mode: u32, force: bool) -> Result<()> {
     let mut options = OpenOptions::new();
     options.write(true).mode(mode);
     if force {
@@ -45,7 +45,7 @@ fn write_new(path: &str, contents: &[u8], mode: u32, force: bool) -> Result<()> 
     Ok(())
 }
 
-fn check_free(paths: &[&str], force: bool) -> Result<()> {
+pub(super) fn check_free(paths: &[&str], force: bool) -> Result<()> {
     if force {
         return Ok(());
     }

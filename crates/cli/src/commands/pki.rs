@@ -12,21 +12,20 @@
 //! terminal). When the password comes from piped standard input (no environment variable, no
 //! terminal) it can be read only once, so the new key gets the CA key's password.
 
-use std::fs::OpenOptions;
-use std::io::{IsTerminal, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::time::SystemTime;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
+use signet_crypto::PrivateKey;
 use signet_crypto::cosign_key::{self, Password};
-use signet_crypto::{KeyType, PrivateKey};
 use signet_pki::dn::DistinguishedName;
 use signet_pki::issue::{
     self, CaIssuer, CsrRequest, IntermediateRequest, IssuedCert, LeafRequest, Profile, RootRequest,
 };
 
+use super::keys::{check_free, key_type, write_new};
 use crate::cli::KeyTypeArg;
 use crate::{keyref, password};
 
@@ -358,17 +357,6 @@ impl LoadedCa {
     }
 }
 
-fn key_type(arg: KeyTypeArg) -> KeyType {
-    match arg {
-        KeyTypeArg::P256 => KeyType::P256,
-        KeyTypeArg::P384 => KeyType::P384,
-        KeyTypeArg::Rsa2048 => KeyType::Rsa2048,
-        KeyTypeArg::Rsa3072 => KeyType::Rsa3072,
-        KeyTypeArg::Rsa4096 => KeyType::Rsa4096,
-        KeyTypeArg::Ed25519 => KeyType::Ed25519,
-    }
-}
-
 fn outputs(prefix: &str) -> (String, String) {
     (format!("{prefix}.pem"), format!("{prefix}.key"))
 }
@@ -393,39 +381,6 @@ fn new_key_password(key_path: &str, previous: Option<&Password>) -> Result<Passw
         eprintln!("Password for the new key {key_path}:");
     }
     password::read(true)
-}
-
-fn check_free(paths: &[&str], force: bool) -> Result<()> {
-    if force {
-        return Ok(());
-    }
-    for p in paths {
-        if Path::new(p).exists() {
-            bail!("{p} already exists; pass --force to overwrite it");
-        }
-    }
-    Ok(())
-}
-
-/// Writes `contents` to `path` with `mode`, refusing to replace a file unless `force`.
-fn write_new(path: &str, contents: &[u8], mode: u32, force: bool) -> Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).mode(mode);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    let mut f = options.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            anyhow::anyhow!("{path} already exists; pass --force to overwrite it")
-        } else {
-            anyhow::Error::new(e).context(format!("creating {path}"))
-        }
-    })?;
-    f.write_all(contents)
-        .with_context(|| format!("writing {path}"))?;
-    Ok(())
 }
 
 fn write_cert(path: &str, cert: &IssuedCert, force: bool) -> Result<()> {
