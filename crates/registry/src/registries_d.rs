@@ -2,9 +2,10 @@
 //! `lookaside-staging`, write) and whether sigstore attachments are used, per registry scope.
 //!
 //! Every `*.yaml` file of the configured directories is read and merged; a scope may be
-//! configured only once across files. For an image, the most specific scope wins: the
-//! reference with its tag, the repository, each parent namespace, the registry host, then
-//! `default-docker`. The old key names `sigstore` / `sigstore-staging` are still accepted.
+//! configured only once across files. For an image, each setting comes from the most specific
+//! scope that sets it — the reference with its tag or digest, the repository, each parent
+//! namespace, the registry host — else from `default-docker`, as containers/image resolves
+//! them. The old key names `sigstore` / `sigstore-staging` are still accepted.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
