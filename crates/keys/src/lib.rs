@@ -1,0 +1,1 @@
+//! signet-keys (being written).
