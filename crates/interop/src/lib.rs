@@ -101,9 +101,19 @@ fn cosign_client(image: &OciReference) -> Result<Client, String> {
 /// every layer is checked against the key. Returns the payloads (the exact layer bytes, as
 /// UTF-8) of every signature that verifies, in layer order; an error if there is none.
 pub async fn sigstore_verify(image: &str, public_key_pem: &str) -> Result<Vec<String>, String> {
-    let reference = parse_reference(image)?;
     let verifier = PublicKeyVerifier::try_from(public_key_pem.as_bytes())
         .map_err(|e| format!("cannot load public key: {e}"))?;
+    verified_payloads(image, &verifier, "the given key").await
+}
+
+/// Fetches the trusted signature layers of `image` with sigstore-rs and returns the payloads
+/// of those `verifier` accepts; an error when there are none or none verifies.
+async fn verified_payloads(
+    image: &str,
+    verifier: &dyn VerificationConstraint,
+    what: &str,
+) -> Result<Vec<String>, String> {
+    let reference = parse_reference(image)?;
     let mut client = cosign_client(&reference)?;
     let layers = client
         .trusted_signature_layers(&Auth::Anonymous, &reference)
@@ -125,7 +135,7 @@ pub async fn sigstore_verify(image: &str, public_key_pem: &str) -> Result<Vec<St
     }
     if payloads.is_empty() {
         return Err(format!(
-            "no matching signatures for {image}: none of {} signature(s) verified with the given key",
+            "no matching signatures for {image}: none of {} signature(s) verified with {what}",
             layers.len()
         ));
     }
@@ -238,36 +248,10 @@ pub async fn sigstore_verify_with_certificate(
     chain_pem: &str,
     cert_pem: &str,
 ) -> Result<Vec<String>, String> {
-    let reference = parse_reference(image)?;
     let chain = pem_certificates(chain_pem)?;
     let verifier = CertificateVerifier::from_pem(cert_pem.as_bytes(), false, Some(&chain))
         .map_err(|e| format!("certificate rejected: {e}"))?;
-    let mut client = cosign_client(&reference)?;
-    let layers = client
-        .trusted_signature_layers(&Auth::Anonymous, &reference)
-        .await
-        .map_err(|e| format!("cannot fetch signatures of {image}: {e}"))?;
-    if layers.is_empty() {
-        return Err(format!("no signatures found for {image}"));
-    }
-    let mut payloads = Vec::new();
-    for layer in &layers {
-        let ok = verifier
-            .verify(layer)
-            .map_err(|e| format!("verification error on layer {}: {e}", layer.oci_digest))?;
-        if ok {
-            let payload = String::from_utf8(layer.raw_data.clone())
-                .map_err(|e| format!("payload of layer {} is not UTF-8: {e}", layer.oci_digest))?;
-            payloads.push(payload);
-        }
-    }
-    if payloads.is_empty() {
-        return Err(format!(
-            "no matching signatures for {image}: none of {} signature(s) verified with the certificate's key",
-            layers.len()
-        ));
-    }
-    Ok(payloads)
+    verified_payloads(image, &verifier, "the certificate's key").await
 }
 
 /// A Simple Signing signature made by sigstore-rs, not yet stored anywhere.
