@@ -307,6 +307,10 @@ pub struct VerifyArgs {
     /// Check the payload's claims (digest, annotations).
     #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = true, default_missing_value = "true", value_parser = go_bool)]
     pub check_claims: bool,
+    /// A Rekor public key (PEM) whose signed entry timestamps vouch for signatures' bundles,
+    /// checked offline (cosign's SIGSTORE_REKOR_PUBLIC_KEY).
+    #[arg(long, env = "SIGSTORE_REKOR_PUBLIC_KEY")]
+    pub rekor_public_key: Option<String>,
     /// Skip transparency-log checks for private deployments (implies --insecure-ignore-tlog).
     #[arg(long, env = "COSIGN_PRIVATE_INFRASTRUCTURE", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
     pub private_infrastructure: bool,

@@ -358,3 +358,51 @@ fn simple_signatures_from_an_http_lookaside() {
     assert!(e.contains("no signature exists"), "{e}");
     sh(env.dir.path(), &format!("{g} gpgconf --kill all || true"));
 }
+
+#[test]
+fn key_mode_verify_checks_the_rekor_bundle_offline() {
+    let f = fixture();
+    let signer = PrivateKey::generate(KeyType::P256).unwrap();
+    let signer_pem = signer.public_key().to_pem();
+    let pubkey = f.env.write("signer.pub", &signer_pem);
+    f.push_signature(&signer, &signer_pem, &f.rekor, &[]);
+    let rekor = f.env.p("rekor.pub");
+    let out = f.env.run(&[
+        "verify",
+        "--key",
+        &pubkey,
+        "--rekor-public-key",
+        &rekor,
+        &f.image,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("Existence of the claims in the transparency log was verified offline")
+    );
+    // cosign's environment variable works too
+    let out = f
+        .env
+        .signet()
+        .env("SIGSTORE_REKOR_PUBLIC_KEY", &rekor)
+        .args(["verify", "--key", &pubkey, &f.image])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // no Rekor key: the bundle cannot be checked, fail closed
+    let e = f.env.fails(&["verify", "--key", &pubkey, &f.image], 12);
+    assert!(e.contains("no Rekor public key is configured"), "{e}");
+    // another log's key: rejected
+    let e = f.env.fails(
+        &[
+            "verify",
+            "--key",
+            &pubkey,
+            "--rekor-public-key",
+            &f.env.p("other-rekor.pub"),
+            &f.image,
+        ],
+        12,
+    );
+    assert!(e.contains("transparency-log bundle rejected"), "{e}");
+}

@@ -29,6 +29,9 @@ pub struct VerifyOptions {
     pub check_claims: bool,
     /// `--insecure-ignore-tlog`: accept signatures without a transparency-log entry.
     pub ignore_tlog: bool,
+    /// Rekor public keys that may vouch (offline, by their signed entry timestamp) for a
+    /// signature's `dev.sigstore.cosign/bundle` (cosign's `SIGSTORE_REKOR_PUBLIC_KEY`).
+    pub rekor_keys: Vec<PublicKey>,
 }
 
 /// One signature layer of the `.sig` image with its payload blob, or why the blob could not
@@ -82,6 +85,8 @@ pub struct Verified {
     /// The identity of the signature's certificate, if it carries one (reported as cosign
     /// does, also in key mode where the certificate is not checked).
     pub certificate: Option<CertIdentity>,
+    /// The transparency-log entry whose promise was verified offline, if any.
+    pub tlog_entry: Option<crate::rekor::VerifiedEntry>,
 }
 
 /// Why a candidate signature was rejected.
@@ -98,6 +103,8 @@ pub enum RejectionReason {
     NoTlogEntry,
     /// A transparency-log bundle is present, but no Rekor key is configured to check it.
     TlogBundleUnverifiable,
+    /// The transparency-log bundle does not vouch for this signature.
+    BadTlogBundle(String),
     /// The signature does not verify with the key.
     BadSignature,
     /// Certificate mode, but the signature carries no certificate.
@@ -142,11 +149,12 @@ impl fmt::Display for RejectionReason {
             ),
             Self::TlogBundleUnverifiable => write!(
                 f,
-                "signature has a transparency-log bundle but no Rekor public key is configured to check it (pass --insecure-ignore-tlog to skip it)"
+                "signature has a transparency-log bundle but no Rekor public key is configured to check it (pass --rekor-public-key, or --insecure-ignore-tlog to skip it)"
             ),
             Self::BadSignature => {
                 write!(f, "invalid signature when validating with the public key")
             }
+            Self::BadTlogBundle(e) => write!(f, "transparency-log bundle rejected: {e}"),
             Self::NoCertificate => write!(f, "no certificate found on signature"),
             Self::InvalidCertificate(e) => write!(f, "{e}"),
             Self::UntrustedCertificate(e) => write!(f, "certificate verification failed: {e}"),
@@ -241,6 +249,7 @@ fn annotated_certificate(layer: &Descriptor) -> Result<Option<Certificate>, Reje
 fn certificate_key(
     layer: &Descriptor,
     policy: &CertificatePolicy,
+    at: SystemTime,
 ) -> Result<(PublicKey, CertIdentity), RejectionReason> {
     let leaf = match &policy.leaf {
         Some(leaf) => leaf.clone(),
@@ -254,7 +263,7 @@ fn certificate_key(
             .map_err(|e| RejectionReason::InvalidCertificate(format!("chain annotation: {e}")))?;
         intermediates.extend(annotated.into_iter().filter(|c| !c.is_self_issued()));
     }
-    verify_code_signing(&leaf, &intermediates, &policy.roots, policy.at)
+    verify_code_signing(&leaf, &intermediates, &policy.roots, at)
         .map_err(|e| RejectionReason::UntrustedCertificate(e.to_string()))?;
     let identity = check_identity(&leaf, &policy.identity)
         .map_err(|e| RejectionReason::IdentityMismatch(e.to_string()))?;
@@ -265,6 +274,15 @@ fn certificate_key(
         .public_key()
         .map_err(|e| RejectionReason::InvalidCertificate(e.to_string()))?;
     Ok((key, identity))
+}
+
+fn unix_time(secs: i64) -> SystemTime {
+    let d = std::time::Duration::from_secs(secs.unsigned_abs());
+    if secs >= 0 {
+        SystemTime::UNIX_EPOCH + d
+    } else {
+        SystemTime::UNIX_EPOCH - d
+    }
 }
 
 fn verify_one(
@@ -278,13 +296,36 @@ fn verify_one(
         .as_ref()
         .map_err(|e| RejectionReason::PayloadUnavailable(e.clone()))?;
 
-    // b. transparency log
+    // b. transparency log: the bundle's signed entry timestamp, checked offline against the
+    // configured Rekor keys, must name this signature, payload and signer (the certificate
+    // annotation, else the verification key).
+    let mut tlog_entry = None;
     if !options.ignore_tlog {
-        return Err(if layer.annotations.contains_key(annotations::BUNDLE) {
-            RejectionReason::TlogBundleUnverifiable
-        } else {
-            RejectionReason::NoTlogEntry
-        });
+        let bundle = layer
+            .annotations
+            .get(annotations::BUNDLE)
+            .ok_or(RejectionReason::NoTlogEntry)?;
+        if options.rekor_keys.is_empty() {
+            return Err(RejectionReason::TlogBundleUnverifiable);
+        }
+        let signature_text = layer
+            .annotations
+            .get(annotations::SIGNATURE)
+            .ok_or(RejectionReason::MissingSignature)?;
+        let signer_pem = match (layer.annotations.get(annotations::CERTIFICATE), verifier) {
+            (Some(cert), _) if !cert.trim().is_empty() => cert.clone(),
+            (_, Verifier::Key(key)) => key.to_pem(),
+            (_, Verifier::Certificate(_)) => return Err(RejectionReason::NoCertificate),
+        };
+        let entry = crate::rekor::verify_bundle(
+            bundle,
+            &options.rekor_keys,
+            payload,
+            signature_text,
+            &signer_pem,
+        )
+        .map_err(|e| RejectionReason::BadTlogBundle(e.to_string()))?;
+        tlog_entry = Some(entry);
     }
 
     // c. the verifier: the key, or the certificate validated to a trusted root
@@ -297,7 +338,13 @@ fn verify_one(
                 .and_then(|c| identity_of(&c).ok()),
         ),
         Verifier::Certificate(policy) => {
-            let (key, identity) = certificate_key(layer, policy)?;
+            // With a verified log entry the certificate must have been valid when the log
+            // integrated the signature (cosign's rule); otherwise now.
+            let at = match &tlog_entry {
+                Some(e) => unix_time(e.integrated_time),
+                None => policy.at,
+            };
+            let (key, identity) = certificate_key(layer, policy, at)?;
             (key, Some(identity))
         }
     };
@@ -336,6 +383,7 @@ fn verify_one(
         raw_payload: payload.clone(),
         algorithm,
         certificate,
+        tlog_entry,
     })
 }
 
@@ -361,6 +409,7 @@ mod tests {
             annotations: BTreeMap::new(),
             check_claims: true,
             ignore_tlog: true,
+            rekor_keys: Vec::new(),
         }
     }
 

@@ -44,6 +44,7 @@ proptest! {
             annotations: BTreeMap::new(),
             check_claims: true,
             ignore_tlog: true,
+            rekor_keys: Vec::new(),
         };
         let result = verify_signatures(&[Candidate { layer, payload: Ok(payload) }], signet_sigstore::verify::Verifier::Key(&key.public_key()), &options, 0);
         prop_assert!(result.is_err());

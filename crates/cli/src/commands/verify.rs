@@ -136,6 +136,10 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
             "WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature."
         );
     }
+    let rekor_keys = match &args.rekor_public_key {
+        None => Vec::new(),
+        Some(path) => vec![keyref::load_public(path).context("loading the Rekor public key")?],
+    };
     let session = Session::new(&args.registry)?;
     for input in &args.images {
         let target = session.open(input)?;
@@ -170,6 +174,7 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
             annotations: ann.clone(),
             check_claims: args.check_claims,
             ignore_tlog,
+            rekor_keys: rekor_keys.clone(),
         };
         let verified = verify_signatures(&candidates, trust.verifier(), &options, foreign.len())?;
 
@@ -185,6 +190,12 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
                 writeln!(err, "  - The specified annotations were verified.")?;
             }
             writeln!(err, "  - The cosign claims were validated")?;
+        }
+        if verified.iter().any(|v| v.tlog_entry.is_some()) {
+            writeln!(
+                err,
+                "  - Existence of the claims in the transparency log was verified offline"
+            )?;
         }
         match trust {
             Trust::Key(_) => writeln!(
