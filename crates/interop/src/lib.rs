@@ -164,27 +164,8 @@ pub async fn sigstore_sign(
     private_key_pem: &str,
     password: &[u8],
 ) -> Result<(), String> {
-    let reference = parse_reference(image)?;
     let key_pair = load_key_pair(private_key_pem, password)?;
-    let signer = SIGNING_SCHEMES
-        .iter()
-        .find_map(|scheme| key_pair.to_sigstore_signer(scheme).ok())
-        .ok_or_else(|| format!("unsupported key type: {key_pair}"))?;
-
-    let mut client = cosign_client(&reference)?;
-    let (signature_image, digest) = client
-        .triangulate(&reference, &Auth::Anonymous)
-        .await
-        .map_err(|e| format!("cannot resolve {image}: {e}"))?;
-
-    let mut layer = SignatureLayer::new_unsigned(&reference, &digest)
-        .map_err(|e| format!("cannot build signature layer: {e}"))?;
-    let signed = PrivateKeySigner::new_with_signer(signer)
-        .add_constraint(&mut layer)
-        .map_err(|e| format!("cannot sign: {e}"))?;
-    if !signed {
-        return Err("sigstore-rs refused to sign the signature layer".to_string());
-    }
+    let (mut client, signature_image, layer) = signed_layer(image, &key_pair).await?;
 
     client
         .push_signature(None, &Auth::Anonymous, &signature_image, vec![layer])
@@ -284,18 +265,40 @@ pub async fn sigstore_signature_for(
     private_key_pem: &str,
     password: Option<&[u8]>,
 ) -> Result<SigstoreSignature, String> {
-    let reference = parse_reference(image)?;
     let key_pair = match password {
         Some(pw) => load_key_pair(private_key_pem, pw)?,
         None => SigStoreKeyPair::from_pem(private_key_pem.as_bytes())
             .map_err(|e| format!("cannot load private key: {e}"))?,
     };
+    let (_, _, layer) = signed_layer(image, &key_pair).await?;
+    let Some(signature) = layer.signature.clone() else {
+        return Err("sigstore-rs refused to sign the signature layer".to_string());
+    };
+    Ok(SigstoreSignature {
+        image_digest: layer
+            .simple_signing
+            .critical
+            .image
+            .docker_manifest_digest
+            .clone(),
+        payload: layer.raw_data,
+        signature,
+    })
+}
+
+/// Resolves `image` and builds its cosign signature layer signed by `key_pair` with
+/// sigstore-rs; returns the client, the `.sig` reference and the signed layer.
+async fn signed_layer(
+    image: &str,
+    key_pair: &SigStoreKeyPair,
+) -> Result<(Client, OciReference, SignatureLayer), String> {
+    let reference = parse_reference(image)?;
     let signer = SIGNING_SCHEMES
         .iter()
         .find_map(|scheme| key_pair.to_sigstore_signer(scheme).ok())
         .ok_or_else(|| format!("unsupported key type: {key_pair}"))?;
     let mut client = cosign_client(&reference)?;
-    let (_, digest) = client
+    let (signature_image, digest) = client
         .triangulate(&reference, &Auth::Anonymous)
         .await
         .map_err(|e| format!("cannot resolve {image}: {e}"))?;
@@ -304,15 +307,10 @@ pub async fn sigstore_signature_for(
     let signed = PrivateKeySigner::new_with_signer(signer)
         .add_constraint(&mut layer)
         .map_err(|e| format!("cannot sign: {e}"))?;
-    let signature = match (signed, layer.signature) {
-        (true, Some(sig)) => sig,
-        _ => return Err("sigstore-rs refused to sign the signature layer".to_string()),
-    };
-    Ok(SigstoreSignature {
-        image_digest: digest,
-        payload: layer.raw_data,
-        signature,
-    })
+    if !signed {
+        return Err("sigstore-rs refused to sign the signature layer".to_string());
+    }
+    Ok((client, signature_image, layer))
 }
 
 /// A key pair made by sigstore-rs, in cosign's file formats.
