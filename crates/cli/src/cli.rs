@@ -144,6 +144,8 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::commands::pki::PkiCommand,
     },
+    /// Run the signing service, print local tokens, verify its audit log.
+    Server(signet_server::cli::ServerArgs),
     /// Remove an image's signatures (and other attached artifacts).
     Clean {
         /// Which artifacts to remove.

@@ -27,6 +27,19 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if let cli::Command::Server(server) = args.command {
+        // The service gets a worker per core; the client commands need two.
+        return match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => ExitCode::from(rt.block_on(signet_server::cli::run(server))),
+            Err(e) => {
+                eprintln!("Error: cannot start the async runtime: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

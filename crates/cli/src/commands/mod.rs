@@ -63,6 +63,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         } => manage::triangulate(&image, kind, &registry).await,
         Command::Tree { registry, image } => manage::tree(&image, &registry).await,
         Command::Pki { command } => pki::run(command).await,
+        // main runs the service on its own runtime; never reached.
+        Command::Server(_) => Err(anyhow::anyhow!("signet server runs from main")),
         Command::Clean {
             kind,
             force,

@@ -1,0 +1,3 @@
+//! `signet server`: the signing service (work in progress).
+
+pub mod cli;
