@@ -1,1 +1,61 @@
-//! placeholder
+//! signet-store: the signing service's store on SQLite or PostgreSQL (sqlx, no compile-time
+//! checked queries).
+//!
+//! [`Store`] keeps the workflow values of `signet-workflow` as JSON documents plus the
+//! columns the service filters on ([`Record`]), and each org's audit log as a SHA-256 hash
+//! chain (`signet_workflow::audit`). One [`Store::write`] applies record inserts/updates and
+//! appends audit entries in one transaction: all or nothing.
+//!
+//! # Several processes on one database
+//!
+//! Appends to an org's chain are serialized across processes inside the write transaction:
+//!
+//! - PostgreSQL: the first statement upserts the org's row in `audit_heads`
+//!   (`INSERT … ON CONFLICT (org) DO UPDATE … RETURNING`), which locks that row until commit;
+//!   a concurrent writer of the same org waits there and then reads the new head. Writers of
+//!   other orgs do not wait.
+//! - SQLite: the transaction starts with `BEGIN IMMEDIATE`, taking the database write lock
+//!   before the head is read; other processes wait (busy timeout 10 s). Within one process
+//!   writers queue on an async mutex instead of polling the lock.
+//!
+//! Record updates are optimistic: `UPDATE … WHERE version = expected` — exactly one of
+//! several updates from the same version wins, the others get [`Error::Stale`].
+//!
+//! # Layout
+//!
+//! - `records(kind, org, id, version, state, name, …, doc)`, primary key (kind, org, id),
+//!   product names unique per org (partial unique index);
+//! - `record_groups(org, kind, id, role, group_name)`: reader/approver groups for
+//!   [`Filter::readable_by`] / [`Filter::decidable_by`], rewritten on every update;
+//! - `audit_entries(org, seq, …, hash)` and `audit_heads(org, seq, hash, at)`.
+//!
+//! Migrations are embedded (`migrations/{sqlite,postgres}/*.sql`) and applied by
+//! [`Store::connect`] under a cross-process lock.
+//!
+//! # Throughput
+//!
+//! `cargo run --release -p signet-store --example store_bench` (SQLite, durable:
+//! WAL + `synchronous = FULL`; each write inserts one record with groups and appends one
+//! audit entry; a signing request is two such writes). Measured on the 2-core development VM
+//! (release build, 1000 requests = 2000 writes per phase, all in one org):
+//!
+//! | backend | 1 task | 16 tasks |
+//! |---|---|---|
+//! | SQLite, durable (fsync per commit) | ~1250 writes/s | ~1350 writes/s |
+//! | PostgreSQL 15 on loopback (test cluster, fsync off) | ~600 writes/s | ~530 writes/s |
+//!
+//! SQLite is bound by one fsync per commit (writers queue, so concurrency does not add
+//! throughput); PostgreSQL by the round trips made while the org's head row is locked
+//! (appends to one org are serialized by design; different orgs proceed in parallel).
+
+mod error;
+mod migrate;
+mod model;
+mod store;
+
+pub use error::{Error, Result, redact_url};
+pub use model::{
+    AuditEvent, AuditProblem, AuditReport, Backend, Filter, Kind, Page, Record, Write,
+};
+pub use signet_workflow::audit::AuditEntry;
+pub use store::Store;

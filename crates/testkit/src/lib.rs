@@ -9,6 +9,8 @@
 //! * [`Pusher`], [`push_random_image`] and [`push_random_index`] put random images
 //!   into a registry with an independent minimal client (not signet's own).
 //! * [`write_random_oci_layout`] writes an OCI image layout directory.
+//! * [`TestPostgres`] provides a real PostgreSQL server (the run's shared one, or a private
+//!   throwaway cluster) and fresh databases on it.
 //!
 //! Nothing is global: every fixture owns its ports, processes, threads and
 //! directories, and releases them on drop, so tests may run in parallel.
@@ -18,6 +20,7 @@ mod client;
 mod fixtures;
 mod http;
 pub mod openssl_pki;
+pub mod postgres;
 mod proxy;
 mod registry;
 mod token;
@@ -27,6 +30,7 @@ pub use fixtures::{
     ImageParts, OCI_IMAGE_CONFIG, OCI_IMAGE_INDEX, OCI_IMAGE_MANIFEST, OCI_LAYER_TAR, PushedImage,
     PushedIndex, random_image_parts, sha256_digest, write_random_oci_layout,
 };
+pub use postgres::{POSTGRES_URL_ENV, TestPostgres, postgres_available, postgres_bin_dir};
 pub use proxy::CountingProxy;
 pub use registry::{
     AuthMode, REGISTRY_BIN_ENV, TestRegistry, TestRegistryBuilder, registry_available,

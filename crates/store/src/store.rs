@@ -1,0 +1,944 @@
+//! [`Store`]: one API over a SQLite or PostgreSQL pool, with the SQL shared between the
+//! backends (sqlx's SQLite driver accepts `$1` placeholders) and only the few statements that
+//! differ kept per backend.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use signet_workflow::audit::{self, AuditEntry, GENESIS_HASH};
+use signet_workflow::{ChainBreak, Timestamp};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, PgPool, Row, SqlitePool};
+
+use crate::error::{Error, Result, redact_url, scrub, url_secrets};
+use crate::migrate;
+use crate::model::{
+    AuditEvent, AuditProblem, AuditReport, Backend, Filter, Kind, Page, Record, Write,
+};
+
+/// Connections of a SQLite pool.
+const SQLITE_POOL_SIZE: u32 = 8;
+/// Connections of a PostgreSQL pool.
+const POSTGRES_POOL_SIZE: u32 = 16;
+/// How long a SQLite connection waits for another process's write lock.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Audit entries read per query by [`Store::verify_audit`].
+const VERIFY_BATCH: i64 = 1000;
+/// Audit entries per multi-row INSERT.
+const AUDIT_INSERT_CHUNK: usize = 64;
+
+/// The record columns every read selects, in [`record_from_row`]'s order.
+macro_rules! record_columns {
+    () => {
+        "org, id, version, state, name, product_id, requester, created_at, updated_at, \
+         expires_at, readers, approvers, doc"
+    };
+}
+
+const GET: &str = concat!(
+    "SELECT ",
+    record_columns!(),
+    " FROM records WHERE kind = $1 AND org = $2 AND id = $3"
+);
+const GET_BY_NAME: &str = concat!(
+    "SELECT ",
+    record_columns!(),
+    " FROM records WHERE kind = $1 AND org = $2 AND name = $3 ORDER BY created_at, id LIMIT 1"
+);
+const EXPIRED: &str = concat!(
+    "SELECT ",
+    record_columns!(),
+    " FROM records WHERE kind = $1 AND state IN (1, 2) AND expires_at <= $2 \
+     ORDER BY expires_at, org, id LIMIT $3"
+);
+const INSERT_RECORD: &str = "INSERT INTO records (kind, org, id, version, state, name, \
+     product_id, requester, created_at, updated_at, expires_at, readers, approvers, doc) \
+     VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+const UPDATE_RECORD: &str = "UPDATE records SET version = version + 1, state = $4, name = $5, \
+     product_id = $6, requester = $7, updated_at = $9, expires_at = $10, readers = $11, \
+     approvers = $12, doc = $13 WHERE kind = $1 AND org = $2 AND id = $3 AND version = $8";
+const RECORD_VERSION: &str = "SELECT version FROM records WHERE kind = $1 AND org = $2 AND id = $3";
+const DELETE_GROUPS: &str = "DELETE FROM record_groups WHERE org = $1 AND kind = $2 AND id = $3";
+const SQLITE_INSERT_GROUPS: &str = "INSERT INTO record_groups (org, kind, id, role, group_name) \
+     SELECT $1, $2, $3, 'reader', value FROM json_each($4) \
+     UNION SELECT $1, $2, $3, 'approver', value FROM json_each($5)";
+const POSTGRES_INSERT_GROUPS: &str = "INSERT INTO record_groups (org, kind, id, role, group_name) \
+     SELECT $1, $2, $3, 'reader', r.value FROM jsonb_array_elements_text($4::text::jsonb) AS r(value) \
+     UNION SELECT $1, $2, $3, 'approver', a.value FROM jsonb_array_elements_text($5::text::jsonb) AS a(value)";
+/// Creates the head row if missing and locks it (PostgreSQL: the row lock of the upsert;
+/// SQLite: the transaction already holds the write lock) and returns it. `seq = -1` marks
+/// an empty chain; the row is always updated before the transaction commits.
+const LOCK_HEAD: &str = "INSERT INTO audit_heads (org, seq, hash, at) VALUES ($1, -1, $2, $3) \
+     ON CONFLICT (org) DO UPDATE SET seq = audit_heads.seq RETURNING seq, hash, at";
+const UPDATE_HEAD: &str = "UPDATE audit_heads SET seq = $2, hash = $3, at = $4 WHERE org = $1";
+const AUDIT_COLUMNS: &str = "seq, at, actor, action, subject, details, prev_hash, hash";
+const READ_AUDIT: &str = "SELECT seq, at, actor, action, subject, details, prev_hash, hash \
+     FROM audit_entries WHERE org = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq LIMIT $4";
+const READ_HEAD: &str = "SELECT seq, hash FROM audit_heads WHERE org = $1";
+
+/// The signing service's store: records and the per-org audit chain, on SQLite or
+/// PostgreSQL. Cheap to clone (the clones share the pool).
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    /// Passwords of the URL, scrubbed from every driver message.
+    secrets: Vec<String>,
+}
+
+enum Pool {
+    Sqlite {
+        pool: SqlitePool,
+        /// Serializes this process's writers, so they queue in order instead of polling
+        /// SQLite's write lock with the busy handler's sleeps. Other processes still
+        /// contend through the lock (with `busy_timeout`).
+        writer: tokio::sync::Mutex<()>,
+    },
+    Postgres(PgPool),
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of either backend.
+macro_rules! with_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.inner.pool {
+            Pool::Sqlite { pool: $pool, .. } => $body,
+            Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Column access shared by both row types.
+trait RowExt {
+    fn text(&self, i: usize) -> Result<String, sqlx::Error>;
+    fn opt_text(&self, i: usize) -> Result<Option<String>, sqlx::Error>;
+    fn int(&self, i: usize) -> Result<i64, sqlx::Error>;
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, sqlx::Error>;
+}
+
+macro_rules! impl_row_ext {
+    ($row:ty) => {
+        impl RowExt for $row {
+            fn text(&self, i: usize) -> Result<String, sqlx::Error> {
+                self.try_get(i)
+            }
+            fn opt_text(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
+                self.try_get(i)
+            }
+            fn int(&self, i: usize) -> Result<i64, sqlx::Error> {
+                self.try_get(i)
+            }
+            fn opt_int(&self, i: usize) -> Result<Option<i64>, sqlx::Error> {
+                self.try_get(i)
+            }
+        }
+    };
+}
+impl_row_ext!(SqliteRow);
+impl_row_ext!(PgRow);
+
+/// A dynamically bound argument of [`Store::list`].
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// A write with its JSON already serialized (outside the transaction).
+struct Prepared {
+    record: Record,
+    expected_version: Option<i64>,
+    readers: String,
+    approvers: String,
+    doc: String,
+}
+
+fn record_from_row<R: RowExt>(kind: Kind, row: &R) -> Result<Record> {
+    let id = row.text(1).unwrap_or_default();
+    let corrupt = |message: String| Error::Corrupt {
+        what: kind.describe().to_owned(),
+        id: id.clone(),
+        message,
+    };
+    let col = |e: sqlx::Error| corrupt(e.to_string());
+    let state = row.int(3).map_err(col)?;
+    let groups = |i: usize| -> Result<Vec<String>> {
+        serde_json::from_str(&row.text(i).map_err(col)?)
+            .map_err(|e| corrupt(format!("column {i}: {e}")))
+    };
+    Ok(Record {
+        kind,
+        org: row.text(0).map_err(col)?,
+        id: row.text(1).map_err(col)?,
+        version: row.int(2).map_err(col)?,
+        state: u32::try_from(state).map_err(|_| corrupt(format!("state {state}")))?,
+        name: row.text(4).map_err(col)?,
+        product_id: row.opt_text(5).map_err(col)?,
+        requester: row.opt_text(6).map_err(col)?,
+        created_at: row.int(7).map_err(col)?,
+        updated_at: row.int(8).map_err(col)?,
+        expires_at: row.opt_int(9).map_err(col)?,
+        readers: groups(10)?,
+        approvers: groups(11)?,
+        doc: serde_json::from_str(&row.text(12).map_err(col)?)
+            .map_err(|e| corrupt(format!("doc: {e}")))?,
+    })
+}
+
+fn audit_from_row<R: RowExt>(org: &str, row: &R) -> Result<AuditEntry> {
+    let seq = row.int(0).unwrap_or(-1);
+    let corrupt = |message: String| Error::Corrupt {
+        what: "audit entry".to_owned(),
+        id: format!("{org}/{seq}"),
+        message,
+    };
+    let col = |e: sqlx::Error| corrupt(e.to_string());
+    Ok(AuditEntry {
+        seq: u64::try_from(seq).map_err(|_| corrupt(format!("seq {seq}")))?,
+        at: Timestamp(row.int(1).map_err(col)?),
+        actor: row.text(2).map_err(col)?,
+        action: row.text(3).map_err(col)?,
+        subject: row.text(4).map_err(col)?,
+        details: serde_json::from_str(&row.text(5).map_err(col)?)
+            .map_err(|e| corrupt(format!("details: {e}")))?,
+        prev_hash: row.text(6).map_err(col)?,
+        hash: row.text(7).map_err(col)?,
+    })
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn to_json(what: &str, value: &impl serde::Serialize) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::InvalidInput {
+        message: format!("{what} cannot be serialized: {e}"),
+    })
+}
+
+/// A chain entry standing for the stored head (only `seq` and `hash` matter to `append`).
+fn head_entry(seq: u64, hash: String, at: i64) -> AuditEntry {
+    AuditEntry {
+        seq,
+        at: Timestamp(at),
+        actor: String::new(),
+        action: String::new(),
+        subject: String::new(),
+        details: Value::Null,
+        prev_hash: String::new(),
+        hash,
+    }
+}
+
+impl Store {
+    /// Opens the database at `url` and brings its schema up to date.
+    ///
+    /// `sqlite:PATH` or `sqlite://PATH` (the file and its parent directories are created if
+    /// missing; WAL, `synchronous = FULL`, 10 s busy timeout, foreign keys on, 8
+    /// connections) or `postgres://…` / `postgresql://…` (16 connections).
+    pub async fn connect(url: &str) -> Result<Store> {
+        let secrets = url_secrets(url);
+        let unsupported = |reason: String| Error::UnsupportedUrl {
+            url: redact_url(url),
+            reason: scrub(&reason, &secrets),
+        };
+        let connect_err = |e: sqlx::Error| Error::Database {
+            operation: "connect",
+            message: scrub(&format!("{}: {e}", redact_url(url)), &secrets),
+        };
+        let pool = if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() || path.starts_with(':') || path.contains('?') {
+                return Err(unsupported(
+                    "expected sqlite:PATH (in-memory databases and options are not supported)"
+                        .to_owned(),
+                ));
+            }
+            let path = Path::new(path);
+            if let Some(parent) = path.parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent).map_err(|e| Error::Database {
+                    operation: "connect",
+                    message: format!("cannot create {}: {e}", parent.display()),
+                })?;
+            }
+            let options = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(SQLITE_POOL_SIZE)
+                .connect_with(options)
+                .await
+                .map_err(connect_err)?;
+            migrate::sqlite(&pool).await?;
+            Pool::Sqlite {
+                pool,
+                writer: tokio::sync::Mutex::new(()),
+            }
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options =
+                PgConnectOptions::from_str(url).map_err(|e| unsupported(e.to_string()))?;
+            // One plain connection first: the pool's connect retries refused connections
+            // until its acquire timeout, this fails at once with the server's reason.
+            let probe = <PgConnection as sqlx::Connection>::connect_with(&options)
+                .await
+                .map_err(connect_err)?;
+            let _ = sqlx::Connection::close(probe).await;
+            let pool = PgPoolOptions::new()
+                .max_connections(POSTGRES_POOL_SIZE)
+                .connect_lazy_with(options);
+            migrate::postgres(&pool).await?;
+            Pool::Postgres(pool)
+        } else {
+            return Err(unsupported(
+                "expected sqlite:PATH, sqlite://PATH, postgres://… or postgresql://…".to_owned(),
+            ));
+        };
+        Ok(Store {
+            inner: Arc::new(Inner { pool, secrets }),
+        })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        match self.inner.pool {
+            Pool::Sqlite { .. } => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes the pool (waits for connections in use to come back).
+    pub async fn close(&self) {
+        with_pool!(self, |pool| pool.close().await)
+    }
+
+    fn db(&self, operation: &'static str, e: sqlx::Error) -> Error {
+        Error::Database {
+            operation,
+            message: scrub(&e.to_string(), &self.inner.secrets),
+        }
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        with_pool!(self, |pool| {
+            sqlx::query("SELECT 1")
+                .execute(pool)
+                .await
+                .map_err(|e| self.db("ping", e))?;
+        });
+        Ok(())
+    }
+
+    /// The record `id` of `org`.
+    pub async fn get(&self, kind: Kind, org: &str, id: &str) -> Result<Option<Record>> {
+        with_pool!(self, |pool| {
+            sqlx::query(GET)
+                .bind(kind.as_str())
+                .bind(org)
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(|e| self.db("get", e))?
+                .map(|row| record_from_row(kind, &row))
+                .transpose()
+        })
+    }
+
+    /// The record named `name` in `org` (the oldest if several kinds other than products
+    /// share a name).
+    pub async fn get_by_name(&self, kind: Kind, org: &str, name: &str) -> Result<Option<Record>> {
+        with_pool!(self, |pool| {
+            sqlx::query(GET_BY_NAME)
+                .bind(kind.as_str())
+                .bind(org)
+                .bind(name)
+                .fetch_optional(pool)
+                .await
+                .map_err(|e| self.db("get_by_name", e))?
+                .map(|row| record_from_row(kind, &row))
+                .transpose()
+        })
+    }
+
+    /// The records of `org` matching `filter`, oldest first (created_at, then id), skipping
+    /// `offset` and returning at most `limit`, with the total number matching.
+    pub async fn list(
+        &self,
+        kind: Kind,
+        org: &str,
+        filter: &Filter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page> {
+        let mut args = vec![
+            Arg::Text(kind.as_str().to_owned()),
+            Arg::Text(org.to_owned()),
+        ];
+        let mut sql_where = String::from("r.kind = $1 AND r.org = $2");
+        let push = |args: &mut Vec<Arg>, arg: Arg| {
+            args.push(arg);
+            format!("${}", args.len())
+        };
+        if let Some(state) = filter.state {
+            let p = push(&mut args, Arg::Int(i64::from(state)));
+            sql_where.push_str(&format!(" AND r.state = {p}"));
+        }
+        for (column, value) in [
+            ("name", &filter.name),
+            ("product_id", &filter.product_id),
+            ("requester", &filter.requester),
+        ] {
+            if let Some(value) = value {
+                let p = push(&mut args, Arg::Text(value.clone()));
+                sql_where.push_str(&format!(" AND r.{column} = {p}"));
+            }
+        }
+        for (role, groups) in [
+            ("reader", &filter.readable_by),
+            ("approver", &filter.decidable_by),
+        ] {
+            match groups {
+                None => {}
+                Some(groups) if groups.is_empty() => sql_where.push_str(" AND 1 = 0"),
+                Some(groups) => {
+                    let placeholders: Vec<String> = groups
+                        .iter()
+                        .map(|g| push(&mut args, Arg::Text(g.clone())))
+                        .collect();
+                    sql_where.push_str(&format!(
+                        " AND EXISTS (SELECT 1 FROM record_groups g WHERE g.org = r.org \
+                         AND g.kind = r.kind AND g.id = r.id AND g.role = '{role}' \
+                         AND g.group_name IN ({}))",
+                        placeholders.join(", ")
+                    ));
+                }
+            }
+        }
+        let count_sql = format!("SELECT COUNT(*) FROM records r WHERE {sql_where}");
+        let n = args.len();
+        let page_sql = format!(
+            "SELECT {} FROM records r WHERE {sql_where} ORDER BY r.created_at, r.id LIMIT ${} OFFSET ${}",
+            record_columns!(),
+            n + 1,
+            n + 2
+        );
+        with_pool!(self, |pool| {
+            let mut count = sqlx::query(AssertSqlSafe(count_sql));
+            let mut page = sqlx::query(AssertSqlSafe(page_sql));
+            for arg in &args {
+                match arg {
+                    Arg::Text(s) => {
+                        count = count.bind(s.as_str());
+                        page = page.bind(s.as_str());
+                    }
+                    Arg::Int(i) => {
+                        count = count.bind(*i);
+                        page = page.bind(*i);
+                    }
+                }
+            }
+            let total: i64 = count
+                .fetch_one(pool)
+                .await
+                .and_then(|row| row.try_get(0))
+                .map_err(|e| self.db("list", e))?;
+            let rows = page
+                .bind(to_i64(limit))
+                .bind(to_i64(offset))
+                .fetch_all(pool)
+                .await
+                .map_err(|e| self.db("list", e))?;
+            Ok(Page {
+                items: rows
+                    .iter()
+                    .map(|row| record_from_row(kind, row))
+                    .collect::<Result<_>>()?,
+                total: u64::try_from(total).unwrap_or(0),
+            })
+        })
+    }
+
+    /// Atomically applies every write and appends the audit events to `org`'s hash chain,
+    /// returning the new entries. Nothing is written if anything fails: a duplicate id or
+    /// product name gives [`Error::Conflict`], an update of a changed record
+    /// [`Error::Stale`], of a missing one [`Error::NotFound`].
+    ///
+    /// Every record must belong to `org`. An event dated before the chain's head is
+    /// recorded at the head's time (replicas' clocks and concurrent writers would otherwise
+    /// make the chain's time go backwards).
+    pub async fn write(
+        &self,
+        org: &str,
+        writes: Vec<Write>,
+        audit: Vec<AuditEvent>,
+    ) -> Result<Vec<AuditEntry>> {
+        let prepared = writes
+            .into_iter()
+            .map(|w| {
+                let (record, expected_version) = match w {
+                    Write::Insert(record) => (record, None),
+                    Write::Update {
+                        record,
+                        expected_version,
+                    } => (record, Some(expected_version)),
+                };
+                if record.org != org {
+                    return Err(Error::InvalidInput {
+                        message: format!(
+                            "{} {} belongs to org {}, not {org}",
+                            record.kind, record.id, record.org
+                        ),
+                    });
+                }
+                Ok(Prepared {
+                    readers: to_json("readers", &record.readers)?,
+                    approvers: to_json("approvers", &record.approvers)?,
+                    doc: to_json("doc", &record.doc)?,
+                    record,
+                    expected_version,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let details = audit
+            .iter()
+            .map(|e| to_json("audit details", &e.details))
+            .collect::<Result<Vec<_>>>()?;
+        if prepared.is_empty() && audit.is_empty() {
+            return Ok(Vec::new());
+        }
+
+        let _writer = match &self.inner.pool {
+            Pool::Sqlite { writer, .. } => Some(writer.lock().await),
+            Pool::Postgres(_) => None,
+        };
+        let (begin, insert_groups) = match self.backend() {
+            // IMMEDIATE: take the write lock before reading the head, so no other process
+            // can append in between (and no snapshot can go stale).
+            Backend::Sqlite => ("BEGIN IMMEDIATE", SQLITE_INSERT_GROUPS),
+            Backend::Postgres => ("BEGIN", POSTGRES_INSERT_GROUPS),
+        };
+        with_pool!(self, |pool| {
+            let mut tx = pool
+                .begin_with(begin)
+                .await
+                .map_err(|e| self.db("write", e))?;
+            let outcome = async {
+                // 1. The chain head, locked until commit.
+                let mut prev: Option<AuditEntry> = None;
+                if !audit.is_empty() {
+                    let row = sqlx::query(LOCK_HEAD)
+                        .bind(org)
+                        .bind(GENESIS_HASH)
+                        .bind(i64::MIN)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(|e| self.db("write", e))?;
+                    let seq = row.int(0).map_err(|e| self.db("write", e))?;
+                    let hash = row.text(1).map_err(|e| self.db("write", e))?;
+                    let at = row.int(2).map_err(|e| self.db("write", e))?;
+                    if let Ok(seq) = u64::try_from(seq) {
+                        prev = Some(head_entry(seq, hash, at));
+                    }
+                }
+
+                // 2. The records and their groups.
+                for w in &prepared {
+                    let r = &w.record;
+                    let result = sqlx::query(match w.expected_version {
+                        None => INSERT_RECORD,
+                        Some(_) => UPDATE_RECORD,
+                    })
+                    .bind(r.kind.as_str())
+                    .bind(org)
+                    .bind(r.id.as_str())
+                    .bind(i64::from(r.state))
+                    .bind(r.name.as_str())
+                    .bind(r.product_id.as_deref())
+                    .bind(r.requester.as_deref())
+                    .bind(match w.expected_version {
+                        None => r.created_at,
+                        Some(v) => v,
+                    })
+                    .bind(r.updated_at)
+                    .bind(r.expires_at)
+                    .bind(w.readers.as_str())
+                    .bind(w.approvers.as_str())
+                    .bind(w.doc.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| self.write_err(r, e))?;
+                    if let Some(expected_version) = w.expected_version {
+                        if result.rows_affected() == 0 {
+                            let found = sqlx::query(RECORD_VERSION)
+                                .bind(r.kind.as_str())
+                                .bind(org)
+                                .bind(r.id.as_str())
+                                .fetch_optional(&mut *tx)
+                                .await
+                                .map_err(|e| self.db("write", e))?;
+                            return Err(match found {
+                                None => Error::NotFound {
+                                    kind: r.kind,
+                                    org: org.to_owned(),
+                                    id: r.id.clone(),
+                                },
+                                Some(_) => Error::Stale {
+                                    kind: r.kind,
+                                    id: r.id.clone(),
+                                    expected_version,
+                                },
+                            });
+                        }
+                        sqlx::query(DELETE_GROUPS)
+                            .bind(org)
+                            .bind(r.kind.as_str())
+                            .bind(r.id.as_str())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| self.db("write", e))?;
+                    }
+                    if !r.readers.is_empty() || !r.approvers.is_empty() {
+                        sqlx::query(insert_groups)
+                            .bind(org)
+                            .bind(r.kind.as_str())
+                            .bind(r.id.as_str())
+                            .bind(w.readers.as_str())
+                            .bind(w.approvers.as_str())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| self.db("write", e))?;
+                    }
+                }
+
+                // 3. The audit entries and the new head.
+                let mut entries = Vec::with_capacity(audit.len());
+                for event in &audit {
+                    let at = match &prev {
+                        Some(p) if p.at > event.at => p.at,
+                        _ => event.at,
+                    };
+                    let entry = audit::append(
+                        prev.as_ref(),
+                        at,
+                        &event.actor,
+                        &event.action,
+                        &event.subject,
+                        event.details.clone(),
+                    );
+                    prev = Some(head_entry(entry.seq, entry.hash.clone(), at.unix_seconds()));
+                    entries.push(entry);
+                }
+                for (chunk, chunk_details) in entries
+                    .chunks(AUDIT_INSERT_CHUNK)
+                    .zip(details.chunks(AUDIT_INSERT_CHUNK))
+                {
+                    let mut sql =
+                        format!("INSERT INTO audit_entries (org, {AUDIT_COLUMNS}) VALUES ");
+                    for i in 0..chunk.len() {
+                        let b = i * 9;
+                        if i > 0 {
+                            sql.push_str(", ");
+                        }
+                        sql.push_str(&format!(
+                            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                            b + 1,
+                            b + 2,
+                            b + 3,
+                            b + 4,
+                            b + 5,
+                            b + 6,
+                            b + 7,
+                            b + 8,
+                            b + 9
+                        ));
+                    }
+                    let mut query = sqlx::query(AssertSqlSafe(sql));
+                    for (entry, details) in chunk.iter().zip(chunk_details) {
+                        query = query
+                            .bind(org)
+                            .bind(to_i64(entry.seq))
+                            .bind(entry.at.unix_seconds())
+                            .bind(entry.actor.as_str())
+                            .bind(entry.action.as_str())
+                            .bind(entry.subject.as_str())
+                            .bind(details.as_str())
+                            .bind(entry.prev_hash.as_str())
+                            .bind(entry.hash.as_str());
+                    }
+                    query
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| self.db("write", e))?;
+                }
+                if let Some(last) = entries.last() {
+                    sqlx::query(UPDATE_HEAD)
+                        .bind(org)
+                        .bind(to_i64(last.seq))
+                        .bind(last.hash.as_str())
+                        .bind(last.at.unix_seconds())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| self.db("write", e))?;
+                }
+                Ok(entries)
+            }
+            .await;
+            match outcome {
+                Ok(entries) => {
+                    tx.commit().await.map_err(|e| self.db("commit", e))?;
+                    Ok(entries)
+                }
+                Err(e) => {
+                    // Best effort: dropping the transaction rolls back too.
+                    let _ = tx.rollback().await;
+                    Err(e)
+                }
+            }
+        })
+    }
+
+    /// Maps a failed record INSERT/UPDATE: unique violations become [`Error::Conflict`].
+    fn write_err(&self, record: &Record, e: sqlx::Error) -> Error {
+        if let sqlx::Error::Database(db) = &e
+            && db.is_unique_violation()
+        {
+            let on_name = db.constraint() == Some("records_product_name")
+                || db.message().contains("records.name");
+            return Error::Conflict {
+                kind: record.kind,
+                org: record.org.clone(),
+                key: if on_name {
+                    record.name.clone()
+                } else {
+                    record.id.clone()
+                },
+            };
+        }
+        self.db("write", e)
+    }
+
+    /// Up to `limit` audit entries of `org` from `from_seq` on, in order.
+    pub async fn audit(&self, org: &str, from_seq: u64, limit: u64) -> Result<Vec<AuditEntry>> {
+        self.audit_range(org, from_seq, u64::MAX, limit).await
+    }
+
+    async fn audit_range(
+        &self,
+        org: &str,
+        from_seq: u64,
+        to_seq: u64,
+        limit: u64,
+    ) -> Result<Vec<AuditEntry>> {
+        with_pool!(self, |pool| {
+            sqlx::query(READ_AUDIT)
+                .bind(org)
+                .bind(to_i64(from_seq))
+                .bind(to_i64(to_seq))
+                .bind(to_i64(limit))
+                .fetch_all(pool)
+                .await
+                .map_err(|e| self.db("audit", e))?
+                .iter()
+                .map(|row| audit_from_row(org, row))
+                .collect()
+        })
+    }
+
+    /// The stored head of `org`'s chain: (seq, hash), None for an empty chain.
+    async fn head(&self, org: &str) -> Result<Option<(u64, String)>> {
+        let row = with_pool!(self, |pool| {
+            sqlx::query(READ_HEAD)
+                .bind(org)
+                .fetch_optional(pool)
+                .await
+                .and_then(|row| {
+                    row.map(|r| Ok::<_, sqlx::Error>((r.int(0)?, r.text(1)?)))
+                        .transpose()
+                })
+                .map_err(|e| self.db("audit head", e))?
+        });
+        Ok(row.and_then(|(seq, hash)| u64::try_from(seq).ok().map(|s| (s, hash))))
+    }
+
+    /// The number of entries in `org`'s chain.
+    pub async fn audit_len(&self, org: &str) -> Result<u64> {
+        Ok(self
+            .head(org)
+            .await?
+            .map_or(0, |(seq, _)| seq.saturating_add(1)))
+    }
+
+    /// Every org with an audit chain, sorted.
+    pub async fn audit_orgs(&self) -> Result<Vec<String>> {
+        with_pool!(self, |pool| {
+            sqlx::query("SELECT org FROM audit_heads WHERE seq >= 0 ORDER BY org")
+                .fetch_all(pool)
+                .await
+                .and_then(|rows| rows.iter().map(|r| r.text(0)).collect())
+                .map_err(|e| self.db("audit_orgs", e))
+        })
+    }
+
+    /// Verifies `org`'s whole chain in batches: every entry as
+    /// `signet_workflow::audit::verify_chain` does, and the last one against the stored head
+    /// (detecting a truncated tail). Entries appended while it runs are not checked.
+    pub async fn verify_audit(&self, org: &str) -> Result<AuditReport> {
+        let head = self.head(org).await?;
+        let mut report = AuditReport {
+            org: org.to_owned(),
+            entries: 0,
+            head: head
+                .as_ref()
+                .map_or_else(|| GENESIS_HASH.to_owned(), |(_, h)| h.clone()),
+            broken: None,
+        };
+        let Some((head_seq, head_hash)) = head else {
+            let stray = self.audit_range(org, 0, u64::MAX, 1).await?;
+            if !stray.is_empty() {
+                let entries: i64 = with_pool!(self, |pool| {
+                    sqlx::query("SELECT COUNT(*) FROM audit_entries WHERE org = $1")
+                        .bind(org)
+                        .fetch_one(pool)
+                        .await
+                        .and_then(|r| r.try_get(0))
+                        .map_err(|e| self.db("verify_audit", e))?
+                });
+                report.broken = Some(AuditProblem::HeadMissing {
+                    entries: u64::try_from(entries).unwrap_or(0),
+                });
+            }
+            return Ok(report);
+        };
+        report.entries = head_seq.saturating_add(1);
+        let mut prev: Option<AuditEntry> = None;
+        let mut expected: u64 = 0;
+        let broken = |seq, reason| Some(AuditProblem::Broken { seq, reason });
+        'batches: while expected <= head_seq {
+            let batch = match self
+                .audit_range(org, expected, head_seq, VERIFY_BATCH.unsigned_abs())
+                .await
+            {
+                Ok(batch) => batch,
+                Err(Error::Corrupt { .. }) => {
+                    // An undecodable row (e.g. details no longer JSON) is a changed entry;
+                    // find which one.
+                    report.broken = self.locate_corrupt(org, expected, head_seq).await?;
+                    return Ok(report);
+                }
+                Err(e) => return Err(e),
+            };
+            let full = batch.len() == VERIFY_BATCH.unsigned_abs() as usize;
+            for entry in batch {
+                if entry.seq != expected {
+                    report.broken = broken(
+                        expected,
+                        ChainBreak::SequenceGap {
+                            expected,
+                            found: entry.seq,
+                        },
+                    );
+                    break 'batches;
+                }
+                let expected_prev = prev.as_ref().map_or(GENESIS_HASH, |p| p.hash.as_str());
+                if entry.prev_hash != expected_prev {
+                    report.broken = broken(expected, ChainBreak::PrevHashMismatch);
+                    break 'batches;
+                }
+                if entry.hash != audit::compute_hash(&entry) {
+                    report.broken = broken(expected, ChainBreak::HashMismatch);
+                    break 'batches;
+                }
+                if let Some(p) = &prev
+                    && entry.at < p.at
+                {
+                    report.broken = broken(
+                        expected,
+                        ChainBreak::TimeWentBackwards {
+                            at: entry.at,
+                            previous: p.at,
+                        },
+                    );
+                    break 'batches;
+                }
+                expected += 1;
+                prev = Some(entry);
+            }
+            if !full {
+                break;
+            }
+        }
+        if report.broken.is_none() {
+            if expected <= head_seq {
+                report.broken = Some(AuditProblem::Truncated {
+                    head_seq,
+                    last_seq: expected.checked_sub(1),
+                });
+            } else if prev.as_ref().map(|p| p.hash.as_str()) != Some(head_hash.as_str()) {
+                report.broken = Some(AuditProblem::HeadMismatch { seq: head_seq });
+            }
+        }
+        Ok(report)
+    }
+
+    /// Finds the first undecodable entry from `from` on (one at a time: rare path).
+    async fn locate_corrupt(
+        &self,
+        org: &str,
+        from: u64,
+        head_seq: u64,
+    ) -> Result<Option<AuditProblem>> {
+        for seq in from..=head_seq {
+            match self.audit_range(org, seq, seq, 1).await {
+                Ok(_) => {}
+                Err(Error::Corrupt { .. }) => {
+                    return Ok(Some(AuditProblem::Broken {
+                        seq,
+                        reason: ChainBreak::HashMismatch,
+                    }));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Up to `limit` records of `kind` in any org whose `expires_at <= now` and whose state
+    /// is still open (1 Created or 2 ApprovalRequired), soonest expiry first.
+    pub async fn expired(&self, kind: Kind, now: i64, limit: u64) -> Result<Vec<Record>> {
+        with_pool!(self, |pool| {
+            sqlx::query(EXPIRED)
+                .bind(kind.as_str())
+                .bind(now)
+                .bind(to_i64(limit))
+                .fetch_all(pool)
+                .await
+                .map_err(|e| self.db("expired", e))?
+                .iter()
+                .map(|row| record_from_row(kind, row))
+                .collect()
+        })
+    }
+}
