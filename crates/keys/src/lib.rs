@@ -44,6 +44,11 @@ pub trait KeyBackend: Send + Sync {
     /// `hash` must be one the key type signs with (see [`KeyType::hashes`]).
     fn sign_digest(&self, id: &KeyId, digest: &[u8], hash: HashAlgorithm)
     -> Result<Vec<u8>, Error>;
+
+    /// Checks that the store answers (for readiness probes).
+    fn check(&self) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 impl<T: KeyBackend + ?Sized> KeyBackend for &T {
@@ -64,6 +69,9 @@ impl<T: KeyBackend + ?Sized> KeyBackend for &T {
     ) -> Result<Vec<u8>, Error> {
         (**self).sign_digest(id, digest, hash)
     }
+    fn check(&self) -> Result<(), Error> {
+        (**self).check()
+    }
 }
 
 impl<T: KeyBackend + ?Sized> KeyBackend for std::sync::Arc<T> {
@@ -83,5 +91,8 @@ impl<T: KeyBackend + ?Sized> KeyBackend for std::sync::Arc<T> {
         hash: HashAlgorithm,
     ) -> Result<Vec<u8>, Error> {
         (**self).sign_digest(id, digest, hash)
+    }
+    fn check(&self) -> Result<(), Error> {
+        (**self).check()
     }
 }

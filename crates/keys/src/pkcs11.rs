@@ -348,6 +348,13 @@ enum Input<'a> {
 }
 
 impl KeyBackend for Pkcs11Backend {
+    fn check(&self) -> Result<(), Error> {
+        self.with_session(|session| {
+            session.get_session_info().map_err(ck("session info"))?;
+            Ok(())
+        })
+    }
+
     fn generate(&self, label: &str, key_type: KeyType) -> Result<KeyId, Error> {
         self.with_session(|session| {
             let raw_id = session

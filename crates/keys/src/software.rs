@@ -245,6 +245,12 @@ fn unknown(id: &KeyId) -> Error {
 }
 
 impl KeyBackend for SoftwareBackend {
+    fn check(&self) -> Result<(), Error> {
+        fs::read_dir(&self.keys_dir)
+            .map(|_| ())
+            .map_err(io("read directory", &self.keys_dir))
+    }
+
     fn generate(&self, label: &str, key_type: KeyType) -> Result<KeyId, Error> {
         let key = signet_crypto::PrivateKey::generate(key_type.crypto_key_type())
             .map_err(Error::Generate)?;
