@@ -146,6 +146,9 @@ pub enum Command {
     },
     /// Run the signing service, print local tokens, verify its audit log.
     Server(signet_server::cli::ServerArgs),
+    /// Talk to a signet signing service (signing-tool compatible): products, signing
+    /// requests, approvals.
+    Remote(crate::commands::remote::RemoteArgs),
     /// Remove an image's signatures (and other attached artifacts).
     Clean {
         /// Which artifacts to remove.
@@ -165,7 +168,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct SignArgs {
     /// The private key (file or env://VAR).
-    #[arg(long, env = "COSIGN_KEY", required_unless_present = "openpgp_key")]
+    #[arg(long, env = "COSIGN_KEY", required_unless_present_any = ["openpgp_key", "remote"])]
     pub key: Option<String>,
     /// Make an OpenPGP simple signature (skopeo's `--sign-by`) with this armored secret key
     /// (what `gpg --export-secret-keys --armor` writes), stored in lookaside staging.
@@ -222,6 +225,28 @@ pub struct SignArgs {
     /// Use this value as docker-reference in the payload instead of the image's repository.
     #[arg(long)]
     pub sign_container_identity: Option<String>,
+    /// Sign through a signet signing service at this API URL (`…/{org}/api/v1`) instead of
+    /// with a local key: submit the payload, wait for approval, attach the signature.
+    #[arg(long, value_name = "API_URL", conflicts_with_all = ["openpgp_key", "certificate", "certificate_chain"])]
+    pub remote: Option<String>,
+    /// With --remote: the product (id or name).
+    #[arg(long, requires = "remote")]
+    pub product: Option<String>,
+    /// With --remote: the product's operation (id or name).
+    #[arg(long, requires = "remote")]
+    pub operation: Option<String>,
+    /// With --remote: resume waiting for this existing request instead of submitting a new one.
+    #[arg(long, requires = "remote", conflicts_with_all = ["product", "operation"])]
+    pub request: Option<String>,
+    /// With --remote: how long to wait for approval (e.g. 90s, 30m, 2h).
+    #[arg(long, requires = "remote", default_value = "30m", value_parser = crate::remote::parse_duration)]
+    pub remote_timeout: std::time::Duration,
+    /// With --remote: the bearer token, @FILE or @- [default: $SIGNET_TOKEN].
+    #[arg(long, short = 't', requires = "remote", value_name = "TOKEN")]
+    pub token: Option<crate::remote::Secret>,
+    /// With --remote: the signing request's name.
+    #[arg(long, requires = "remote", default_value = "signet sign")]
+    pub request_name: String,
     #[command(flatten)]
     pub registry: RegistryArgs,
     /// The images to sign.

@@ -8,6 +8,7 @@ mod exit;
 mod image;
 mod keyref;
 mod password;
+mod remote;
 mod verifiers;
 
 use std::process::ExitCode;

@@ -75,9 +75,89 @@ pub enum AuditCommand {
     },
 }
 
-/// Runs `signet server …`; returns the process exit code.
+/// Runs `signet server …`; returns the process exit code (0 ok, 1 error, 2 the audit chain
+/// is broken).
 pub async fn run(args: ServerArgs) -> u8 {
-    let _ = args;
-    eprintln!("Error: signet server is not built yet");
-    1
+    let result = match args.command {
+        None => crate::serve::serve(&args.run).await,
+        Some(ServerCommand::Token(token)) => print_token(&token),
+        Some(ServerCommand::Audit {
+            command: AuditCommand::Verify { run },
+        }) => return audit_verify(&run).await,
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            1
+        }
+    }
+}
+
+fn print_token(args: &TokenArgs) -> Result<(), crate::serve::StartError> {
+    let config = crate::config::Config::load(&args.run, |k| std::env::var(k).ok())?;
+    if !crate::app::valid_org(&args.org) {
+        return Err(crate::serve::StartError::Usage(format!(
+            "--org {:?}: organisation names are 1-64 letters, digits, '.', '_' or '-'",
+            args.org
+        )));
+    }
+    if args.user.trim().is_empty() {
+        return Err(crate::serve::StartError::Usage(
+            "--user must not be empty".to_owned(),
+        ));
+    }
+    let ttl = signet_auth::parse_ttl(&args.ttl)
+        .map_err(|e| crate::serve::StartError::Usage(format!("--ttl: {e}")))?;
+    let groups: Vec<String> = args
+        .groups
+        .iter()
+        .map(|g| g.trim().to_owned())
+        .filter(|g| !g.is_empty())
+        .collect();
+    let issuer = signet_auth::LocalIssuer::open_or_create(&config.data_dir())?;
+    let token = issuer.issue(
+        &args.org,
+        &args.user,
+        &groups,
+        ttl,
+        std::time::SystemTime::now(),
+    )?;
+    println!("{token}");
+    Ok(())
+}
+
+async fn audit_verify(run: &RunArgs) -> u8 {
+    let result = async {
+        let config = crate::config::Config::load(run, |k| std::env::var(k).ok())?;
+        let store = signet_store::Store::connect(&config.database_url()).await?;
+        let mut broken = false;
+        let orgs = store.audit_orgs().await?;
+        if orgs.is_empty() {
+            println!("no audit entries");
+        }
+        for org in orgs {
+            let report = store.verify_audit(&org).await?;
+            match &report.broken {
+                None => println!(
+                    "{org}: ok, {} entries, head {}",
+                    report.entries, report.head
+                ),
+                Some(b) => {
+                    broken = true;
+                    println!("{org}: BROKEN: {b}");
+                }
+            }
+        }
+        Ok::<bool, crate::serve::StartError>(broken)
+    }
+    .await;
+    match result {
+        Ok(false) => 0,
+        Ok(true) => 2,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            1
+        }
+    }
 }

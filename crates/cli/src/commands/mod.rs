@@ -6,6 +6,7 @@ mod keys;
 mod manage;
 pub mod pki;
 mod policy;
+pub mod remote;
 mod sign;
 mod sigwrite;
 mod verify;
@@ -63,6 +64,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         } => manage::triangulate(&image, kind, &registry).await,
         Command::Tree { registry, image } => manage::tree(&image, &registry).await,
         Command::Pki { command } => pki::run(command).await,
+        Command::Remote(args) => remote::run(args).await,
         // main runs the service on its own runtime; never reached.
         Command::Server(_) => Err(anyhow::anyhow!("signet server runs from main")),
         Command::Clean {

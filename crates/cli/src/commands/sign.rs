@@ -2,7 +2,9 @@
 //! append the signature to the image's `.sig` signature image, as `cosign sign --key` does
 //! with `--tlog-upload=false`.
 
+use std::collections::BTreeMap;
 use std::io::Write;
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use signet_oci::{Digest, ImageIndex, media_types};
@@ -11,10 +13,17 @@ use signet_pki::chain::verify_code_signing;
 use signet_sigstore::{SignatureLayer, annotations, payload};
 use std::time::SystemTime;
 
+use serde_json::{Value, json};
+
 use crate::cli::SignArgs;
+use crate::commands::remote as remote_cmd;
 use crate::commands::sigwrite;
 use crate::image::{Session, Target};
 use crate::keyref;
+use crate::remote::client::{Options, enc};
+use crate::remote::error::{RequestFinished, RequestPending};
+use crate::remote::state;
+use crate::remote::wait::{self, Outcome, Progress};
 
 /// Runs `sign`.
 pub async fn run(args: SignArgs) -> Result<()> {
@@ -34,6 +43,9 @@ pub async fn run(args: SignArgs) -> Result<()> {
         );
     }
     let ann = annotations::parse_flags(&args.annotations)?;
+    if args.remote.is_some() {
+        return run_remote(args, ann).await;
+    }
     let Some(key_ref) = args.key.clone() else {
         return super::policy::sign_openpgp(&args).await;
     };
@@ -86,6 +98,11 @@ pub async fn run(args: SignArgs) -> Result<()> {
             payloads.push(bytes);
         }
     }
+    write_outputs(&args, &signatures, &payloads)
+}
+
+/// `--output-signature` and `--output-payload`: one line per signature / payload.
+fn write_outputs(args: &SignArgs, signatures: &[String], payloads: &[Vec<u8>]) -> Result<()> {
     if let Some(path) = &args.output_signature {
         std::fs::write(path, signatures.join("\n")).with_context(|| format!("writing {path}"))?;
     }
@@ -99,6 +116,256 @@ pub async fn run(args: SignArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// One image digest being signed through the service.
+struct RemoteJob {
+    input: String,
+    resume_ref: String,
+    sig_store: signet_registry::Store,
+    sig_repo_name: String,
+    digest: Digest,
+    payload: Vec<u8>,
+    id: String,
+    first: Option<Value>,
+}
+
+/// `sign --remote`: for each image, the payload `sign` would sign goes to the service as a
+/// signing request (or, with `--request`, an existing request is resumed); then each request
+/// is waited for until Ready, and its signature is checked against the operation's public key
+/// and attached as `attach signature` would.
+async fn run_remote(args: SignArgs, ann: BTreeMap<String, String>) -> Result<()> {
+    let api = args.remote.clone().unwrap_or_default();
+    // COSIGN_KEY in the environment is ignored with --remote; an explicit --key is a mistake.
+    if let Some(key) = &args.key
+        && std::env::var("COSIGN_KEY").ok().as_deref() != Some(key.as_str())
+    {
+        bail!("--key and --remote exclude each other: the service holds the signing key");
+    }
+    if args.request.is_none() && (args.product.is_none() || args.operation.is_none()) {
+        bail!("--remote needs --product and --operation (or --request ID to resume a request)");
+    }
+    if args.request.is_some() && (args.images.len() != 1 || args.recursive) {
+        bail!("--request resumes one request: give exactly one IMAGE (without --recursive)");
+    }
+    let client = remote_cmd::connect(Some(&api), args.token.as_ref(), Options::default())?;
+    let session = Session::new(&args.registry)?;
+    let deadline = Instant::now() + args.remote_timeout;
+
+    let mut jobs = Vec::new();
+    for input in &args.images {
+        let target = session.open(input)?;
+        if target.is_tag() {
+            eprintln!("{}", tag_warning(input));
+        }
+        let resolved = target.resolve(args.recursive).await?;
+        let mut digests = vec![resolved.digest.clone()];
+        if args.recursive
+            && resolved
+                .media_type
+                .as_deref()
+                .is_some_and(media_types::is_index)
+        {
+            digests.extend(children(&target, &resolved.digest).await?);
+        }
+        for digest in digests {
+            let resume_ref = match &target.image {
+                signet_registry::ImageRef::Registry(r) => {
+                    format!("{}@{digest}", r.repository_name())
+                }
+                signet_registry::ImageRef::Layout { .. } => input.clone(),
+            };
+            let (id, payload, first) = match &args.request {
+                Some(id) => {
+                    let v = client.get(&format!("/imagesignings/{}", enc(id))).await?;
+                    let payload = stored_payload(&v, id, &digest, input)?;
+                    eprintln!("Resuming signing request {id} for {input}");
+                    (id.clone(), payload, Some(v))
+                }
+                None => {
+                    let identity = args
+                        .sign_container_identity
+                        .clone()
+                        .unwrap_or_else(|| target.docker_reference());
+                    let payload = payload::generate_payload_for(&identity, &digest, &ann);
+                    let body = json!({
+                        "name": args.request_name,
+                        "description": format!("{identity}@{digest}"),
+                        "productId": args.product,
+                        "idProductOperation": args.operation,
+                        "payload": signet_sigstore::gobase64::encode(&payload),
+                        "hashAlgorithm": "SHA256",
+                    });
+                    let v = client
+                        .post("/imagesignings", &body)
+                        .await?
+                        .context("the service answered the signing request with no body")?;
+                    let Some(id) = v.get("id").and_then(Value::as_str).map(str::to_string) else {
+                        bail!("the service's answer to the signing request has no id");
+                    };
+                    eprintln!(
+                        "Signing request {id} created for {identity}@{digest} ({})",
+                        v.get("state").map(state::name_of).unwrap_or_default()
+                    );
+                    (id, payload, Some(v))
+                }
+            };
+            jobs.push(RemoteJob {
+                input: input.clone(),
+                resume_ref,
+                sig_store: target.sig_store.clone(),
+                sig_repo_name: target.sig_repo_name.clone(),
+                digest,
+                payload,
+                id,
+                first,
+            });
+        }
+    }
+
+    let mut signatures = Vec::new();
+    let mut payloads = Vec::new();
+    let mut failures = Vec::new();
+    let mut pending = Vec::new();
+    for job in jobs {
+        let mut progress = Progress::new();
+        let outcome =
+            wait::until_done(&client, &job.id, job.first.clone(), deadline, &mut progress).await;
+        progress.finish();
+        let v = match outcome? {
+            Outcome::Ready(v) => v,
+            Outcome::Finished(v) => {
+                failures.push(wait::failure_reason(&v));
+                continue;
+            }
+            Outcome::TimedOut(v) => {
+                pending.push((job, v));
+                continue;
+            }
+        };
+        let signature = remote_cmd::signature_bytes(&client, &v).await?;
+        let key = operation_key(&client, &v).await;
+        if let Some(key) = &key {
+            key.verify(&job.payload, &signature).with_context(|| {
+                format!(
+                    "the signature of request {} does not verify with the operation's public key: not attaching it",
+                    job.id
+                )
+            })?;
+        }
+        let b64 = signet_sigstore::gobase64::encode(&signature);
+        if args.upload {
+            eprintln!("Pushing signature to: {}", job.sig_repo_name);
+            let layer = SignatureLayer::with_signature_text(job.payload.clone(), b64.clone());
+            let payload_bytes = job.payload.clone();
+            let dedup = |sig: &[u8]| {
+                key.as_ref()
+                    .is_some_and(|k| k.verify(&payload_bytes, sig).is_ok())
+            };
+            sigwrite::append(&job.sig_store, &job.digest, &layer, Some(&dedup)).await?;
+        }
+        eprintln!("Signing request {} is Ready: {} signed", job.id, job.input);
+        signatures.push(b64);
+        payloads.push(job.payload);
+    }
+    write_outputs(&args, &signatures, &payloads)?;
+    if pending.is_empty() && failures.is_empty() {
+        return Ok(());
+    }
+    let mut lines = failures.clone();
+    for (job, v) in &pending {
+        lines.push(format!(
+            "timed out after {} waiting for signing request {} ({}); resume with: signet sign --remote {} --request {} {}",
+            humanize(args.remote_timeout),
+            job.id,
+            v.get("state").map(state::name_of).unwrap_or_default(),
+            shell_quote(client.base()),
+            shell_quote(&job.id),
+            shell_quote(&job.resume_ref),
+        ));
+    }
+    let message = lines.join("; ");
+    if failures.is_empty() {
+        bail!(RequestPending(message));
+    }
+    bail!(RequestFinished(message))
+}
+
+/// The payload stored with a request being resumed, after checking that it names `digest`.
+fn stored_payload(v: &Value, id: &str, digest: &Digest, input: &str) -> Result<Vec<u8>> {
+    let Some(b64) = v
+        .get("payload")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    else {
+        bail!(
+            "signing request {id} was made from a digest, not a payload: signet sign cannot resume it (fetch its signature with `signet remote imagesigning get -I {id} -O sig.b64 --skipBase64` and attach it with `signet attach signature --payload …`)"
+        );
+    };
+    let bytes = signet_sigstore::gobase64::decode(b64)
+        .with_context(|| format!("the payload of signing request {id} is not valid base64"))?;
+    let parsed = payload::Payload::parse(&bytes)
+        .with_context(|| format!("the payload of signing request {id} is not a cosign payload"))?;
+    if parsed.docker_manifest_digest != digest.to_string() {
+        bail!(
+            "signing request {id} is for image digest {}, not {input} ({digest}): refusing to resume it",
+            parsed.docker_manifest_digest
+        );
+    }
+    Ok(bytes)
+}
+
+/// The public key of the request's operation, to check the signature before attaching it;
+/// `None` (with a warning) when the caller may not read it.
+async fn operation_key(
+    client: &crate::remote::Client,
+    v: &Value,
+) -> Option<signet_crypto::PublicKey> {
+    let product = v.get("idProduct").and_then(Value::as_str)?;
+    let op = v.get("idProductOperation").and_then(Value::as_str)?;
+    let path = format!(
+        "/products/{}/operations/{}/publickey",
+        enc(product),
+        enc(op)
+    );
+    let fetched = client.get_bytes(&path, "application/x-pem-file").await;
+    let key = fetched.and_then(|pem| {
+        let text = String::from_utf8(pem).context("the public key is not PEM text")?;
+        Ok(signet_crypto::PublicKey::from_pem(&text)?)
+    });
+    match key {
+        Ok(k) => Some(k),
+        Err(e) => {
+            eprintln!(
+                "WARNING: cannot read the operation's public key ({}); attaching the signature without checking it",
+                crate::exit::render(&e)
+            );
+            None
+        }
+    }
+}
+
+fn humanize(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    if s > 0 && s.is_multiple_of(3600) {
+        format!("{}h", s / 3600)
+    } else if s > 0 && s.is_multiple_of(60) {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+fn shell_quote(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c));
+    if safe {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 /// The certificate and chain annotations for `--certificate` / `--certificate-chain`, after

@@ -1,0 +1,536 @@
+//! `signet server` as a process: the PKCS#11 backend on a SoftHSM2 token made for the test,
+//! a TOML config with SIGNET_* overrides, SIGKILL and restart, `server audit verify` on an
+//! intact and a tampered log, `server token` input errors, graceful shutdown, and no PIN
+//! or token in the logs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Read as _;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+
+const PIN: &str = "pin-83c1d2e4f5";
+
+fn signet() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_signet"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A server process; stderr (its JSON log) goes to a file.
+struct Server {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Server {
+    fn start(data: &Path, envs: &[(&str, &str)]) -> Server {
+        let port = free_port();
+        std::fs::create_dir_all(data).unwrap();
+        let log = data.join(format!("server-{port}.log"));
+        let mut cmd = signet();
+        cmd.args(["server", "--data-dir"])
+            .arg(data)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap();
+        let mut server = Server { child, port, log };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("server exited {status}: {}", server.log_text());
+            }
+            if let Ok(r) = ureq_get(&format!("http://127.0.0.1:{port}/readyz"))
+                && r.0 == 200
+            {
+                return server;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server not ready: {}",
+                server.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn api(&self) -> String {
+        format!("http://127.0.0.1:{}/acme/api/v1", self.port)
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn ureq_get(url: &str) -> Result<(u16, Vec<u8>), String> {
+    call("GET", url, None, None)
+}
+
+/// A blocking HTTP call with curl (present wherever the tests run: scripts/install-deps).
+fn call(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> Result<(u16, Vec<u8>), String> {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, url]);
+    if let Some(t) = token {
+        cmd.args(["-H", &format!("Authorization: Bearer {t}")]);
+    }
+    if let Some(b) = body {
+        cmd.args([
+            "-H",
+            "content-type: application/json",
+            "--data-binary",
+            &b.to_string(),
+        ]);
+    }
+    let out = cmd.output().map_err(|e| e.to_string())?;
+    let mut bytes = out.stdout;
+    let pos = bytes.iter().rposition(|b| *b == b'\n').ok_or("no status")?;
+    let code: u16 = String::from_utf8_lossy(&bytes[pos + 1..])
+        .trim()
+        .parse()
+        .map_err(|_| "no status".to_owned())?;
+    bytes.truncate(pos);
+    if code == 0 {
+        return Err("connection failed".to_owned());
+    }
+    Ok((code, bytes))
+}
+
+fn json_call(method: &str, url: &str, token: &str, body: Option<&Value>) -> (u16, Value) {
+    let (code, bytes) = call(method, url, Some(token), body).unwrap();
+    (code, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+fn token(data: &Path, user: &str, groups: &str) -> String {
+    let out = signet()
+        .args(["server", "token", "--data-dir"])
+        .arg(data)
+        .args(["--org", "acme", "--user", user, "--groups", groups])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn product(name: &str, key_type: &str) -> Value {
+    json!({"name": name, "description": "d", "productType": "Production", "enabled": true,
+        "caInfo": [], "rndKeys": [], "productOperations": [{
+            "name": "sign", "description": "d", "operationType": "DigestSigning",
+            "token": {"name": "k", "description": "d", "keyType": key_type},
+            "approvalRule": {"name": "r", "description": "d", "allowedGroups": ["writers"],
+                "approvalGroups": ["approvers"], "blanketGroups": ["fast"]}}]})
+}
+
+/// Creates and approves a product; returns (id, operation id).
+fn approved(server: &Server, data: &Path, name: &str, key_type: &str) -> (String, String) {
+    let admin = token(data, "ada", "admins");
+    let (code, created) = json_call(
+        "POST",
+        &format!("{}/products", server.api()),
+        &admin,
+        Some(&product(name, key_type)),
+    );
+    assert_eq!(code, 202, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let op = created["productOperations"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pat = token(data, "pat", "product-approvers");
+    let (code, _) = json_call(
+        "POST",
+        &format!("{}/products/approvals", server.api()),
+        &pat,
+        Some(&json!({"requestId": id, "decision": "APPROVE"})),
+    );
+    assert_eq!(code, 204);
+    (id, op)
+}
+
+fn digest(data: &[u8]) -> String {
+    STANDARD.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data).as_ref())
+}
+
+fn sign_request(server: &Server, tok: &str, product: &str, op: &str, data: &[u8]) -> (u16, Value) {
+    json_call(
+        "POST",
+        &format!("{}/imagesignings", server.api()),
+        tok,
+        Some(&json!({
+        "name": "n", "description": "d", "productId": product, "idProductOperation": op,
+        "digest": digest(data), "hashAlgorithm": "SHA256"})),
+    )
+}
+
+/// Verifies with openssl, the independent peer.
+fn openssl_verify(dir: &Path, pem: &[u8], data: &[u8], signature_b64: &str) {
+    std::fs::write(dir.join("pub.pem"), pem).unwrap();
+    std::fs::write(dir.join("signed"), data).unwrap();
+    std::fs::write(dir.join("sig"), STANDARD.decode(signature_b64).unwrap()).unwrap();
+    let out = Command::new("openssl")
+        .args(["dgst", "-sha256", "-verify"])
+        .arg(dir.join("pub.pem"))
+        .arg("-signature")
+        .arg(dir.join("sig"))
+        .arg(dir.join("signed"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A SoftHSM2 token in `dir`; returns SOFTHSM2_CONF.
+fn softhsm_token(dir: &Path, label: &str) -> PathBuf {
+    let tokens = dir.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n", tokens.display()),
+    )
+    .unwrap();
+    let out = Command::new("softhsm2-util")
+        .args([
+            "--init-token",
+            "--free",
+            "--label",
+            label,
+            "--pin",
+            PIN,
+            "--so-pin",
+            "so-8811",
+        ])
+        .env("SOFTHSM2_CONF", &conf)
+        .output()
+        .expect("softhsm2-util (package softhsm2)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    conf
+}
+
+#[test]
+fn pkcs11_backend_from_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = softhsm_token(dir.path(), "signet-test");
+    let pin_file = dir.path().join("pin");
+    std::fs::write(&pin_file, format!("{PIN}\n")).unwrap();
+    let config = dir.path().join("signet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "admin_group = \"admins\"\nlog_format = \"json\"\n[pkcs11]\nmodule = \"/usr/lib/softhsm/libsofthsm2.so\"\ntoken_label = \"wrong-label\"\npin_file = \"{}\"\n",
+            pin_file.display()
+        ),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let conf_s = conf.to_str().unwrap();
+    // SIGNET_PKCS11_TOKEN_LABEL overrides the file's label.
+    let server = Server::start(
+        &data,
+        &[
+            ("SIGNET_CONFIG", config.to_str().unwrap()),
+            ("SOFTHSM2_CONF", conf_s),
+            ("SIGNET_PKCS11_TOKEN_LABEL", "signet-test"),
+        ],
+    );
+    for key_type in ["ECDSAP256", "RSA2048"] {
+        let (pid, op) = approved(&server, &data, &format!("hsm-{key_type}"), key_type);
+        let fay = token(&data, "fay", "writers,fast");
+        let (code, req) = sign_request(&server, &fay, &pid, &op, b"hsm payload");
+        assert_eq!(code, 202, "{req}");
+        assert_eq!(req["state"], 16);
+        let (code, pem) = call(
+            "GET",
+            &format!("{}/products/{pid}/operations/{op}/publickey", server.api()),
+            Some(&fay),
+            None,
+        )
+        .unwrap();
+        assert_eq!(code, 200);
+        openssl_verify(
+            dir.path(),
+            &pem,
+            b"hsm payload",
+            req["signature"].as_str().unwrap(),
+        );
+    }
+    // The keys are on the token (listed by the token's own tool), not in the data dir.
+    let objects = walk(&dir.path().join("tokens"));
+    assert!(
+        objects
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "object"))
+            .count()
+            >= 4,
+        "{objects:?}"
+    );
+    assert!(
+        !data.join("keystore").join("keys").exists()
+            || std::fs::read_dir(data.join("keystore/keys"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
+    let log = server.log_text();
+    assert!(!log.contains(PIN), "PIN in the log");
+    assert!(
+        !log.contains(&token(&data, "fay", "writers,fast")[..40]),
+        "token in the log"
+    );
+    // A wrong PIN is a clear start-up error naming the token, not the PIN.
+    let out = signet()
+        .args(["server", "--data-dir"])
+        .arg(&data)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("SIGNET_CONFIG", &config)
+        .env("SOFTHSM2_CONF", &conf)
+        .env("SIGNET_PKCS11_TOKEN_LABEL", "signet-test")
+        .env("SIGNET_PKCS11_PIN", "0000")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("signet-test") && !err.contains("0000"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn sigkill_keeps_acknowledged_requests_and_audit_verify_finds_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut server = Server::start(&data, &[]);
+    let (pid, op) = approved(&server, &data, "oci", "ECDSAP256");
+    let (wes, fay) = (
+        token(&data, "wes", "writers"),
+        token(&data, "fay", "writers,fast"),
+    );
+    let mut acknowledged = Vec::new();
+    for i in 0..20 {
+        let tok = if i % 2 == 0 { &wes } else { &fay };
+        let (code, req) = sign_request(&server, tok, &pid, &op, format!("{i}").as_bytes());
+        assert_eq!(code, 202);
+        acknowledged.push(req);
+    }
+    server.kill(); // SIGKILL: no shutdown path runs.
+    let server = Server::start(&data, &[]);
+    for req in &acknowledged {
+        let (code, got) = json_call(
+            "GET",
+            &format!(
+                "{}/imagesignings/{}",
+                server.api(),
+                req["id"].as_str().unwrap()
+            ),
+            &wes,
+            None,
+        );
+        assert_eq!(code, 200);
+        assert_eq!(got["state"], req["state"]);
+        assert_eq!(got.get("signature"), req.get("signature"));
+    }
+    drop(server);
+    let out = signet()
+        .args(["server", "audit", "verify", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("acme: ok"), "{stdout}");
+    // Rewrite history: change who created a request.
+    let db = data.join("signet.db");
+    let out = Command::new("sqlite3")
+        .arg(&db)
+        .arg("UPDATE audit_entries SET actor = 'mallory' WHERE seq = 5;")
+        .output()
+        .expect("sqlite3 (package sqlite3)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = signet()
+        .args(["server", "audit", "verify", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("acme: BROKEN") && stdout.contains("entry 5"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn sigterm_shuts_down_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&dir.path().join("data"), &[]);
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut log = String::new();
+    std::fs::File::open(&server.log)
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(log.contains("shutting down"), "{log}");
+    for line in log.lines() {
+        let v: Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON log line: {line}"));
+        assert!(v["level"].is_string());
+    }
+}
+
+#[test]
+fn bad_invocations_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            vec!["server", "token", "--org", "bad org", "--user", "u"],
+            vec![],
+            "--org",
+        ),
+        (
+            vec![
+                "server", "token", "--org", "acme", "--user", "u", "--ttl", "forever",
+            ],
+            vec![],
+            "--ttl",
+        ),
+        (
+            vec!["server", "token", "--org", "acme", "--user", " "],
+            vec![],
+            "--user",
+        ),
+        (vec!["server", "--listen", "nowhere"], vec![], "listen"),
+        (
+            vec!["server"],
+            vec![("SIGNET_DATABASE_URL", "mysql://x")],
+            "mysql",
+        ),
+        (
+            vec!["server"],
+            vec![("SIGNET_REQUEST_EXPIRY", "soon")],
+            "request_expiry",
+        ),
+        (
+            vec!["server"],
+            vec![("SIGNET_LOG_FORMAT", "xml")],
+            "log_format",
+        ),
+        (
+            vec!["server"],
+            vec![("SIGNET_DATABASE_URL", "postgres://u:hunter2@127.0.0.1:1/db")],
+            "***",
+        ),
+    ];
+    for (args, envs, needle) in cases {
+        let mut cmd = signet();
+        cmd.args(&args).arg("--data-dir").arg(&data);
+        for (k, v) in &envs {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?} {envs:?}: {err}");
+        assert!(
+            err.starts_with("Error: ") && err.contains(needle),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("hunter2"), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    }
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\nadmin_gruop = \"x\"\n").unwrap();
+    let out = signet()
+        .args(["server", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err.contains("admin_gruop") && err.trim_end().lines().count() == 1,
+        "{err}"
+    );
+}

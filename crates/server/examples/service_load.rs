@@ -1,0 +1,322 @@
+//! Load benchmark of `signet server` on SoftHSM2: auto-approved (blanketGroups) signing
+//! requests per second and p50/p99 latency at 1, 16 and 64 concurrent clients, for P-256 and
+//! RSA-4096 keys, beside the raw SoftHSM2 signing rate measured in the same run.
+//!
+//! This process is the load generator; the service is a second process (the `signet`
+//! binary named by `SIGNET_BIN`, default `target/release/signet`) on a loopback port, with
+//! its embedded SQLite store (every request durable before its response) and the PKCS#11
+//! backend on a SoftHSM2 token made in a temporary directory.
+//!
+//! ```text
+//! cargo run --release -p signet-server --example service_load -- [SECONDS_PER_RUN] [OUT.md]
+//! ```
+//!
+//! SoftHSM2 reads `SOFTHSM2_CONF` when the module loads, so the example re-runs itself with
+//! it set (setting the variable in-process would need `unsafe`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use signet_keys::{HashAlgorithm, KeyBackend, KeyType, Pin, Pkcs11Backend, Pkcs11Config};
+
+const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+const LABEL: &str = "signet-bench";
+const PIN: &str = "bench-pin-2291";
+const CHILD: &str = "SIGNET_BENCH_CHILD";
+const CLIENTS: [usize; 3] = [1, 16, 64];
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let seconds: f64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5.0);
+    let out = args.get(2).cloned();
+    if std::env::var_os(CHILD).is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = softhsm_token(dir.path());
+        let status = Command::new(std::env::current_exe().unwrap())
+            .args(&args[1..])
+            .env("SOFTHSM2_CONF", &conf)
+            .env(CHILD, dir.path())
+            .status()
+            .unwrap();
+        std::process::exit(status.code().unwrap_or(1));
+    }
+    let dir = PathBuf::from(std::env::var_os(CHILD).unwrap());
+    let report = run(&dir, seconds);
+    print!("{report}");
+    if let Some(out) = out {
+        std::fs::write(out, report).unwrap();
+    }
+}
+
+fn softhsm_token(dir: &Path) -> PathBuf {
+    let tokens = dir.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new("softhsm2-util")
+        .args(["--init-token", "--free", "--label", LABEL])
+        .args(["--pin", PIN, "--so-pin", "so-bench"])
+        .env("SOFTHSM2_CONF", &conf)
+        .output()
+        .expect("softhsm2-util");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    conf
+}
+
+/// Signatures per second with `threads` threads signing with one key for `seconds`.
+fn raw_rate(backend: &Arc<Pkcs11Backend>, key_type: KeyType, threads: usize, seconds: f64) -> f64 {
+    let id = backend.generate("raw", key_type).unwrap();
+    let digest = vec![7u8; 32];
+    let stop = Arc::new(AtomicBool::new(false));
+    let start = Instant::now();
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let (backend, id, digest, stop) =
+                (backend.clone(), id.clone(), digest.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    backend
+                        .sign_digest(&id, &digest, HashAlgorithm::Sha256)
+                        .unwrap();
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs_f64(seconds));
+    stop.store(true, Ordering::Relaxed);
+    let total: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+/// One load run's outcome.
+struct Load {
+    rate: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// `clients` concurrent clients, each sending auto-approved requests back to back for
+/// `seconds`; every response must be 202 with state Ready (16).
+async fn load(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    target: (&str, &str),
+    clients: usize,
+    seconds: f64,
+) -> Load {
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| {
+            let (http, url, token) = (
+                http.clone(),
+                format!("{base}/imagesignings"),
+                token.to_owned(),
+            );
+            let (product, op) = (target.0.to_owned(), target.1.to_owned());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut i = 0u64;
+                while Instant::now() < deadline {
+                    i += 1;
+                    let data = format!("client {c} request {i}");
+                    let digest =
+                        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data.as_bytes());
+                    let body = json!({"name": "bench", "description": "load", "productId": product,
+                        "idProductOperation": op, "digest": STANDARD.encode(digest.as_ref()),
+                        "hashAlgorithm": "SHA256"});
+                    let t = Instant::now();
+                    let resp = http
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = resp.status();
+                    let got: Value = resp.json().await.unwrap();
+                    latencies.push(t.elapsed());
+                    assert_eq!(status.as_u16(), 202, "{got}");
+                    assert_eq!(got["state"], 16, "{got}");
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    all.sort();
+    let pct = |p: f64| {
+        let i = ((all.len() as f64 * p).ceil() as usize).clamp(1, all.len()) - 1;
+        all[i].as_secs_f64() * 1000.0
+    };
+    Load {
+        rate: all.len() as f64 / elapsed,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+    }
+}
+
+fn run(dir: &Path, seconds: f64) -> String {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Raw rates first, while the service is not running.
+    let backend = Arc::new(
+        Pkcs11Backend::open(Pkcs11Config {
+            module: MODULE.into(),
+            token_label: LABEL.to_owned(),
+            pin: Pin::new(PIN),
+        })
+        .unwrap(),
+    );
+    let mut raw = Vec::new();
+    for key_type in [KeyType::EcdsaP256, KeyType::Rsa4096] {
+        let one = raw_rate(&backend, key_type, 1, seconds);
+        let all = raw_rate(&backend, key_type, cores, seconds);
+        raw.push((key_type, one, all));
+    }
+    drop(backend);
+
+    let bin = std::env::var("SIGNET_BIN").unwrap_or_else(|_| "target/release/signet".to_owned());
+    let data = dir.join("data");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let pin_file = dir.join("pin");
+    std::fs::write(&pin_file, PIN).unwrap();
+    let mut server = Command::new(&bin)
+        .args(["server", "--data-dir"])
+        .arg(&data)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("SIGNET_PKCS11_MODULE", MODULE)
+        .env("SIGNET_PKCS11_TOKEN_LABEL", LABEL)
+        .env("SIGNET_PKCS11_PIN_FILE", &pin_file)
+        .env("SIGNET_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let rows = rt.block_on(async {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(128)
+            .build()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}/acme/api/v1");
+        for _ in 0..200 {
+            if http
+                .get(format!("http://127.0.0.1:{port}/readyz"))
+                .send()
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let issuer = signet_auth::LocalIssuer::open_or_create(&data).unwrap();
+        let tok = |user: &str, groups: &[&str]| {
+            let groups: Vec<String> = groups.iter().map(|g| (*g).to_owned()).collect();
+            issuer
+                .issue("acme", user, &groups, Duration::from_secs(3600), SystemTime::now())
+                .unwrap()
+        };
+        let (admin, approver, fast) = (
+            tok("ada", &["admins"]),
+            tok("pat", &["product-approvers"]),
+            tok("fay", &["writers", "fast"]),
+        );
+        let mut rows = Vec::new();
+        for (key_type, one, all) in &raw {
+            let product = json!({"name": format!("bench-{}", key_type.as_str()), "description": "bench",
+                "productType": "Production", "enabled": true, "caInfo": [], "rndKeys": [],
+                "productOperations": [{"name": "sign", "description": "bench", "operationType": "DigestSigning",
+                    "token": {"name": "k", "description": "bench", "keyType": key_type.as_str()},
+                    "approvalRule": {"name": "r", "description": "bench", "allowedGroups": ["writers"],
+                        "approvalGroups": ["approvers"], "blanketGroups": ["fast"]}}]});
+            let created: Value = http
+                .post(format!("{base}/products"))
+                .bearer_auth(&admin)
+                .json(&product)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let id = created["id"].as_str().unwrap().to_owned();
+            let op = created["productOperations"][0]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let status = http
+                .post(format!("{base}/products/approvals"))
+                .bearer_auth(&approver)
+                .json(&json!({"requestId": id, "decision": "APPROVE"}))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status.as_u16(), 204);
+            // Warm up connections and sessions.
+            load(&http, &base, &fast, (&id, &op), 4, 0.5).await;
+            for clients in CLIENTS {
+                let l = load(&http, &base, &fast, (&id, &op), clients, seconds).await;
+                let raw_rate = if clients == 1 { *one } else { *all };
+                rows.push((key_type.as_str(), clients, l, raw_rate));
+            }
+        }
+        rows
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+
+    let mut md = String::new();
+    md.push_str("| key | clients | requests/s | p50 (ms) | p99 (ms) | raw SoftHSM2 signatures/s | service / raw |\n");
+    md.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+    for (key, clients, l, raw_rate) in &rows {
+        md.push_str(&format!(
+            "| {key} | {clients} | {:.0} | {:.1} | {:.1} | {:.0} | {:.2} |\n",
+            l.rate,
+            l.p50_ms,
+            l.p99_ms,
+            raw_rate,
+            l.rate / raw_rate
+        ));
+    }
+    md.push_str(&format!(
+        "\nRaw rates: signing SHA-256 digests through the same PKCS#11 backend code, in the load \
+         generator's process, with one thread (compared with 1 client) or {cores} threads, one per \
+         core (compared with 16 and 64 clients); {seconds:.0} s per run.\n"
+    ));
+    md
+}

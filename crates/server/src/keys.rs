@@ -1,0 +1,74 @@
+//! The service's use of the key backend: generating an operation's key and signing a
+//! request's digest, off the async threads (PKCS#11 calls block).
+
+use std::str::FromStr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use signet_keys::{HashAlgorithm, KeyId, KeyType};
+use signet_workflow::digest::HashAlgorithm as WireHash;
+use signet_workflow::product::KeyType as WireKeyType;
+
+use crate::app::App;
+use crate::error::{ApiError, ApiResult};
+
+/// The backend key type of a product's `keyType`.
+pub fn key_type(wire: WireKeyType) -> ApiResult<KeyType> {
+    KeyType::from_str(wire.as_str())
+        .map_err(|_| ApiError::bad_request(format!("keyType {wire:?} is not supported")))
+}
+
+/// The backend hash of a request's `hashAlgorithm`.
+pub fn hash(wire: WireHash) -> ApiResult<HashAlgorithm> {
+    HashAlgorithm::from_str(wire.as_str()).map_err(|_| {
+        ApiError::bad_request(format!("hashAlgorithm {} is not supported", wire.as_str()))
+    })
+}
+
+/// Refuses a hash the key type does not sign with (before anyone approves the request).
+pub fn check_hash(key: KeyType, hash: HashAlgorithm) -> ApiResult<()> {
+    if key.hashes().contains(&hash) {
+        return Ok(());
+    }
+    let allowed: Vec<&str> = key.hashes().iter().map(|h| h.as_str()).collect();
+    Err(ApiError::bad_request(format!(
+        "hashAlgorithm: {} keys sign {} digests, not {}",
+        key.as_str(),
+        allowed.join(" or "),
+        hash.as_str()
+    )))
+}
+
+/// Generates a key; returns its handle and the base64 DER SubjectPublicKeyInfo.
+pub async fn generate(app: &App, label: String, key_type: KeyType) -> ApiResult<(KeyId, String)> {
+    let backend = app.keys.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let id = backend.generate(&label, key_type)?;
+        let public = backend.public_key(&id)?;
+        Ok::<_, signet_keys::Error>((id, STANDARD.encode(public.to_spki_der())))
+    })
+    .await
+    .map_err(|e| ApiError::internal("key generation", &e))?;
+    Ok(result?)
+}
+
+/// Signs `digest` with the key `id`.
+pub async fn sign(
+    app: &App,
+    id: KeyId,
+    digest: Vec<u8>,
+    hash: HashAlgorithm,
+) -> Result<Vec<u8>, String> {
+    let backend = app.keys.clone();
+    match tokio::task::spawn_blocking(move || backend.sign_digest(&id, &digest, hash)).await {
+        Ok(Ok(signature)) => Ok(signature),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "signing failed");
+            Err(e.to_string())
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "signing task failed");
+            Err("the signing task failed".to_owned())
+        }
+    }
+}

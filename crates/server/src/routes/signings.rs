@@ -1,0 +1,666 @@
+//! `/imagesignings`: signing requests (the seed's `imagesigning`), their approvals, and the
+//! signatures.
+//!
+//! A request is signed exactly once: the move to InProcess is a compare-and-swap on the
+//! stored record's version, so of two replicas (or two approvers) racing, one signs and the
+//! other sees the request already taken. The key use is audited in the same transaction that
+//! stores the signature; if that write fails, the signature is never handed out.
+
+use std::str::FromStr as _;
+
+use axum::Json;
+use axum::extract::{OriginalUri, Path, State as AxState};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+use serde_json::json;
+use signet_keys::KeyId;
+use signet_store::{AuditEvent, Filter, Kind, Record, Write};
+use signet_workflow::State;
+use signet_workflow::digest::{DigestInput, HashAlgorithm};
+use signet_workflow::product::{OperationType, Product, ProductOperation};
+use signet_workflow::request::{self, Approval, DecisionKind, NewRequest, SigningOutcome};
+
+use crate::app::{App, Caller, Shared};
+use crate::error::{ApiError, ApiResult};
+use crate::keys;
+use crate::routes::products::{find_operation, find_product};
+use crate::views::{
+    Body, Envelope, ImageSigning, NewImageSigning, PageQuery, Q, StoredKey, StoredRequest, offset,
+    parse_json, parse_state,
+};
+
+/// How often a decision is retried when another one changed the request meanwhile.
+const DECIDE_ATTEMPTS: usize = 8;
+
+/// Path `/{org}/api/v1/imagesignings/{id}`.
+#[derive(Debug, Deserialize)]
+pub struct IdPath {
+    /// Organisation.
+    pub org: String,
+    /// Request id.
+    pub id: String,
+}
+
+/// `GET /imagesignings` filters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SigningQuery {
+    /// Page, from 1.
+    pub page: Option<u64>,
+    /// State (number or name).
+    pub state: Option<String>,
+    /// Product id.
+    pub product: Option<String>,
+    /// Requester's user id.
+    pub requester: Option<String>,
+    /// Exact name.
+    pub name: Option<String>,
+}
+
+fn decode(record: &Record) -> ApiResult<StoredRequest> {
+    serde_json::from_value(record.doc.clone()).map_err(|e| {
+        ApiError::internal(
+            "reading a stored signing request",
+            &format!("request {}: {e}", record.id),
+        )
+    })
+}
+
+fn record_of(app: &App, org: &str, stored: &StoredRequest, op: &ProductOperation) -> Record {
+    let r = &stored.request;
+    let rule = &op.approval_rule;
+    let mut readers: Vec<String> = rule
+        .allowed_groups
+        .iter()
+        .chain(&rule.approval_groups)
+        .cloned()
+        .collect();
+    readers.push(app.config.admin_group.clone());
+    readers.sort();
+    readers.dedup();
+    Record {
+        kind: Kind::SigningRequest,
+        org: org.to_owned(),
+        id: r.id.clone(),
+        version: 0,
+        state: r.state.value(),
+        name: r.name.clone(),
+        product_id: Some(r.product_id.clone()),
+        requester: Some(r.requester.clone()),
+        created_at: r.created_at.unix_seconds(),
+        updated_at: r.updated_at.unix_seconds(),
+        expires_at: Some(r.expires_at.unix_seconds()),
+        readers,
+        approvers: rule.approval_groups.clone(),
+        doc: serde_json::to_value(stored).unwrap_or_default(),
+    }
+}
+
+fn may_read(app: &App, caller: &Caller, op: &ProductOperation) -> bool {
+    let rule = &op.approval_rule;
+    caller.in_group(&app.config.admin_group)
+        || caller.in_any(&rule.allowed_groups)
+        || caller.in_any(&rule.approval_groups)
+}
+
+/// The key of an operation.
+async fn operation_key(
+    app: &App,
+    org: &str,
+    op: &ProductOperation,
+) -> ApiResult<(KeyId, signet_keys::KeyType)> {
+    let op_id = op.id.clone().unwrap_or_default();
+    let record = app
+        .store
+        .get(Kind::OperationKey, org, &op_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::internal(
+                "finding the operation's key",
+                &format!("operation {op_id} has no key record"),
+            )
+        })?;
+    let key: StoredKey = serde_json::from_value(record.doc)
+        .map_err(|e| ApiError::internal("reading a stored key record", &e))?;
+    let key_type = signet_keys::KeyType::from_str(&key.key_type)
+        .map_err(|e| ApiError::internal("reading a stored key record", &e))?;
+    Ok((KeyId::new(key.key_id), key_type))
+}
+
+/// The product and operation a stored request targets, as they are now.
+async fn target(
+    app: &App,
+    org: &str,
+    stored: &StoredRequest,
+) -> ApiResult<(Product, ProductOperation)> {
+    let (_, product) = find_product(app, org, &stored.request.product_id).await?;
+    let op = find_operation(&product, &stored.operation_id)?.clone();
+    Ok((product, op))
+}
+
+/// An operation's key.
+type OperationKey = (KeyId, signet_keys::KeyType);
+
+/// Signs a request that is InProcess with the operation's key and returns it finished
+/// (Ready or Failed) with the audit entries of the key use; the caller stores both in one
+/// write, and only then is the signature handed out.
+async fn sign(
+    app: &App,
+    caller: &str,
+    stored: &mut StoredRequest,
+    (key_id, key_type): OperationKey,
+) -> ApiResult<Vec<AuditEvent>> {
+    let input = &stored.request.input;
+    let hash = keys::hash(input.algorithm)?;
+    let outcome = match input.digest_bytes() {
+        Ok(digest) => match keys::sign(app, key_id.clone(), digest, hash).await {
+            Ok(signature) => SigningOutcome::Signed(signature),
+            Err(detail) => SigningOutcome::Failed(detail),
+        },
+        Err(e) => SigningOutcome::Failed(e.to_string()),
+    };
+    let ok = matches!(outcome, SigningOutcome::Signed(_));
+    app.metrics.observe_signature(ok);
+    let now = app.now();
+    let finished = request::finish_signing(&stored.request, outcome, now)?;
+    let events = vec![
+        AuditEvent {
+            at: now,
+            actor: caller.to_owned(),
+            action: "key.use".to_owned(),
+            subject: finished.id.clone(),
+            details: json!({
+                "product": finished.product_id, "operation": stored.operation_id,
+                "keyId": key_id.as_str(), "keyType": key_type.as_str(),
+                "hashAlgorithm": hash.as_str(), "digest": finished.input.digest, "ok": ok,
+            }),
+        },
+        AuditEvent {
+            at: now,
+            actor: caller.to_owned(),
+            action: if ok {
+                "request.ready"
+            } else {
+                "request.failed"
+            }
+            .to_owned(),
+            subject: finished.id.clone(),
+            details: json!({"errorDetail": finished.error_detail}),
+        },
+    ];
+    stored.request = finished;
+    Ok(events)
+}
+
+/// Signs a stored request that is InProcess (at `version`) and stores the outcome.
+async fn sign_and_finish(
+    app: &App,
+    caller: &str,
+    org: &str,
+    mut stored: StoredRequest,
+    op: &ProductOperation,
+    version: i64,
+) -> ApiResult<StoredRequest> {
+    let key = operation_key(app, org, op).await?;
+    let events = sign(app, caller, &mut stored, key).await?;
+    let write = Write::Update {
+        record: record_of(app, org, &stored, op),
+        expected_version: version,
+    };
+    app.store.write(org, vec![write], events).await?;
+    Ok(stored)
+}
+
+/// `POST /imagesignings`.
+#[utoipa::path(post, path = "/{org}/api/v1/imagesignings", tag = "imagesignings",
+    params(("org" = String, Path, description = "Organisation")),
+    request_body = NewImageSigning,
+    responses((status = 202, description = "Stored (state 2), or signed at once (state 16)", body = ImageSigning),
+        (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub async fn create(
+    AxState(app): AxState<Shared>,
+    caller: Caller,
+    Body(body): Body,
+) -> ApiResult<Response> {
+    let new: NewImageSigning = parse_json("imagesigning", &body)?;
+    let org = caller.org.clone();
+    let (_, product) = find_product(&app, &org, &new.product_id).await?;
+    let op = find_operation(&product, &new.id_product_operation)?.clone();
+    // Authorization before anything about the input is revealed.
+    if !caller.in_any(&op.approval_rule.allowed_groups) {
+        return Err(signet_workflow::Error::NotAllowed {
+            user: caller.actor.user.clone(),
+            operation: op.name.clone(),
+        }
+        .into());
+    }
+    product.signing_operation(&op.name)?;
+    if !matches!(
+        op.operation_type,
+        OperationType::DigestSigning | OperationType::SignOci
+    ) {
+        return Err(ApiError::bad_request(format!(
+            "operation {:?} is a {} operation; image signing requests need DigestSigning",
+            op.name,
+            op.operation_type.as_str()
+        )));
+    }
+    let input = match (&new.digest, &new.payload) {
+        (Some(digest), None) => {
+            let name = new.hash_algorithm.as_deref().ok_or_else(|| {
+                ApiError::bad_request(
+                    "hashAlgorithm: required with digest (SHA256, SHA384 or SHA512)",
+                )
+            })?;
+            DigestInput::Digest {
+                digest: digest.clone(),
+                algorithm: HashAlgorithm::parse_name(name)?,
+            }
+        }
+        (None, Some(payload)) => {
+            let bytes = STANDARD
+                .decode(payload.trim())
+                .map_err(|e| ApiError::bad_request(format!("payload: not base64: {e}")))?;
+            let algorithm = match new.hash_algorithm.as_deref() {
+                Some(name) => HashAlgorithm::parse_name(name)?,
+                None => HashAlgorithm::Sha256,
+            };
+            DigestInput::CosignPayload {
+                payload: bytes,
+                algorithm,
+            }
+        }
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(
+                "give either digest or payload, not both",
+            ));
+        }
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "digest (with hashAlgorithm) or payload is required",
+            ));
+        }
+    };
+    let key = operation_key(&app, &org, &op).await?;
+    let key_type = key.1;
+    let algorithm = match &input {
+        DigestInput::Digest { algorithm, .. } | DigestInput::CosignPayload { algorithm, .. } => {
+            *algorithm
+        }
+    };
+    keys::check_hash(key_type, keys::hash(algorithm)?)?;
+    let now = app.now();
+    let id = uuid::Uuid::new_v4().to_string();
+    let created = request::create(
+        NewRequest {
+            id: id.clone(),
+            name: new.name,
+            description: new.description,
+            product_id: product.id.clone().unwrap_or_default(),
+            input,
+        },
+        &caller.actor,
+        &op,
+        &app.request_config(),
+        now,
+    )?;
+    let mut events = vec![AuditEvent {
+        at: now,
+        actor: caller.actor.user.clone(),
+        action: "request.create".to_owned(),
+        subject: id.clone(),
+        details: json!({
+            "product": created.product_id, "operation": op.id, "hashAlgorithm": created.input.algorithm.as_str(),
+            "digest": created.input.digest, "image": created.input.image.as_ref().map(|i| &i.docker_reference),
+            "autoApproved": created.auto_approved,
+        }),
+    }];
+    let auto = created.state == State::Approved;
+    let request = if auto {
+        events.push(AuditEvent {
+            at: now,
+            actor: caller.actor.user.clone(),
+            action: "request.start".to_owned(),
+            subject: id.clone(),
+            details: json!({"approvedBy": "blanketGroups"}),
+        });
+        request::start_signing(&created, &op, now)?
+    } else {
+        created
+    };
+    let mut stored = StoredRequest {
+        request,
+        operation_id: op.id.clone().unwrap_or_default(),
+        product_name: product.name.clone(),
+        payload: new.payload.map(|p| p.trim().to_owned()),
+    };
+    if auto {
+        // Approved at once: sign, then store the request, its approval and the key use in
+        // one write. If that write fails the signature is dropped, never handed out.
+        events.extend(sign(&app, &caller.actor.user, &mut stored, key).await?);
+    }
+    app.store
+        .write(
+            &org,
+            vec![Write::Insert(record_of(&app, &org, &stored, &op))],
+            events,
+        )
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(ImageSigning::from(&stored))).into_response())
+}
+
+/// `GET /imagesignings`.
+#[utoipa::path(get, path = "/{org}/api/v1/imagesignings", tag = "imagesignings",
+    params(("org" = String, Path, description = "Organisation"), SigningQuery),
+    responses((status = 200, description = "Envelope of ImageSigning", body = Object)),
+    security(("bearer" = [])))]
+pub async fn list(
+    AxState(app): AxState<Shared>,
+    caller: Caller,
+    OriginalUri(uri): OriginalUri,
+    Q(query): Q<SigningQuery>,
+) -> ApiResult<Json<Envelope<ImageSigning>>> {
+    let (page, skip) = offset(query.page)?;
+    let filter = Filter {
+        state: query
+            .state
+            .as_deref()
+            .map(parse_state)
+            .transpose()?
+            .map(State::value),
+        name: query.name.clone(),
+        product_id: query.product.clone(),
+        requester: query.requester.clone(),
+        readable_by: Some(caller.groups()),
+        ..Filter::default()
+    };
+    page_of(&app, &caller, &filter, page, skip, &uri).await
+}
+
+async fn page_of(
+    app: &App,
+    caller: &Caller,
+    filter: &Filter,
+    page: u64,
+    skip: u64,
+    uri: &axum::http::Uri,
+) -> ApiResult<Json<Envelope<ImageSigning>>> {
+    let found = app
+        .store
+        .list(
+            Kind::SigningRequest,
+            &caller.org,
+            filter,
+            skip,
+            crate::views::PAGE_SIZE,
+        )
+        .await?;
+    let items = found
+        .items
+        .iter()
+        .map(|r| decode(r).map(|s| ImageSigning::from(&s)))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(Json(Envelope::new(items, found.total, page, uri)))
+}
+
+async fn load(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<(Record, StoredRequest, ProductOperation)> {
+    let record = app
+        .store
+        .get(Kind::SigningRequest, &caller.org, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no image signing request {id:?}")))?;
+    let stored = decode(&record)?;
+    let (_, op) = target(app, &caller.org, &stored).await?;
+    if !may_read(app, caller, &op) {
+        return Err(ApiError::forbidden(format!(
+            "user {} may not read request {id}: not in the operation's allowedGroups or approvalGroups",
+            caller.actor.user
+        )));
+    }
+    Ok((record, stored, op))
+}
+
+/// `GET /imagesignings/{id}`.
+#[utoipa::path(get, path = "/{org}/api/v1/imagesignings/{id}", tag = "imagesignings",
+    params(("org" = String, Path, description = "Organisation"), ("id" = String, Path, description = "Request id")),
+    responses((status = 200, body = ImageSigning), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub async fn get(
+    AxState(app): AxState<Shared>,
+    caller: Caller,
+    Path(path): Path<IdPath>,
+) -> ApiResult<Json<ImageSigning>> {
+    let (_, stored, _) = load(&app, &caller, &path.id).await?;
+    Ok(Json(ImageSigning::from(&stored)))
+}
+
+/// `GET /imagesignings/{id}/signature`.
+#[utoipa::path(get, path = "/{org}/api/v1/imagesignings/{id}/signature", tag = "imagesignings",
+    params(("org" = String, Path, description = "Organisation"), ("id" = String, Path, description = "Request id")),
+    responses((status = 200, description = "The raw signature", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, description = "Not signed (yet)", body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub async fn signature(
+    AxState(app): AxState<Shared>,
+    caller: Caller,
+    Path(path): Path<IdPath>,
+) -> ApiResult<Response> {
+    let (_, stored, _) = load(&app, &caller, &path.id).await?;
+    let r = &stored.request;
+    let signature = r
+        .signature
+        .as_deref()
+        .filter(|_| r.state == State::Ready)
+        .ok_or_else(|| {
+            ApiError::conflict(format!(
+                "request {} is {}, not Ready: no signature",
+                r.id, r.state
+            ))
+        })?;
+    let bytes = STANDARD
+        .decode(signature)
+        .map_err(|e| ApiError::internal("reading a stored signature", &e))?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+}
+
+/// `GET /imagesignings/approvals`.
+#[utoipa::path(get, path = "/{org}/api/v1/imagesignings/approvals", tag = "imagesignings",
+    params(("org" = String, Path, description = "Organisation"), PageQuery),
+    responses((status = 200, description = "Envelope of requests waiting for the caller", body = Object),
+        (status = 403, description = "The caller approves no operation", body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub async fn approvals(
+    AxState(app): AxState<Shared>,
+    caller: Caller,
+    OriginalUri(uri): OriginalUri,
+    Q(query): Q<PageQuery>,
+) -> ApiResult<Json<Envelope<ImageSigning>>> {
+    let (page, skip) = offset(query.page)?;
+    let approves_something = app
+        .store
+        .list(
+            Kind::Product,
+            &caller.org,
+            &Filter {
+                decidable_by: Some(caller.groups()),
+                ..Filter::default()
+            },
+            0,
+            1,
+        )
+        .await?
+        .total
+        > 0;
+    if !approves_something {
+        return Err(ApiError::forbidden(format!(
+            "user {} is not in the approvalGroups of any operation",
+            caller.actor.user
+        )));
+    }
+    let filter = Filter {
+        state: Some(State::ApprovalRequired.value()),
+        decidable_by: Some(caller.groups()),
+        ..Filter::default()
+    };
+    page_of(&app, &caller, &filter, page, skip, &uri).await
+}
+
+/// `GET /imagesignings/approvals/{id}`.
+#[utoipa::path(get, path = "/{org}/api/v1/imagesignings/approvals/{id}", tag = "imagesignings",
+    params(("org" = String, Path, description = "Organisation"), ("id" = String, Path, description = "Request id")),
+    responses((status = 200, body = ImageSigning), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub async fn approval(
+    AxState(app): AxState<Shared>,
+    caller: Caller,
+    Path(path): Path<IdPath>,
+) -> ApiResult<Json<ImageSigning>> {
+    let (_, stored, op) = load(&app, &caller, &path.id).await?;
+    if !caller.in_any(&op.approval_rule.approval_groups) {
+        return Err(ApiError::forbidden(format!(
+            "user {} is not in the approvalGroups of operation {:?}",
+            caller.actor.user, op.name
+        )));
+    }
+    Ok(Json(ImageSigning::from(&stored)))
+}
+
+/// `POST /imagesignings/approvals`.
+#[utoipa::path(post, path = "/{org}/api/v1/imagesignings/approvals", tag = "imagesignings",
+    params(("org" = String, Path, description = "Organisation")),
+    request_body(content = Object, description = "{requestId, decision: APPROVE|REJECT, reason}"),
+    responses((status = 204, description = "Decided (and signed, when this approval completes it)"),
+        (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub async fn decide(
+    AxState(app): AxState<Shared>,
+    caller: Caller,
+    Body(body): Body,
+) -> ApiResult<StatusCode> {
+    let approval = Approval::parse(&body)?;
+    let org = caller.org.clone();
+    for _ in 0..DECIDE_ATTEMPTS {
+        let record = app
+            .store
+            .get(Kind::SigningRequest, &org, &approval.request_id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "no image signing request {:?}",
+                    approval.request_id
+                ))
+            })?;
+        let mut stored = decode(&record)?;
+        let (product, op) = target(&app, &org, &stored).await?;
+        let now = app.now();
+        let decided = request::decide(
+            &stored.request,
+            &caller.actor,
+            &op,
+            approval.decision,
+            &approval.reason,
+            now,
+        )?;
+        let mut events = vec![AuditEvent {
+            at: now,
+            actor: caller.actor.user.clone(),
+            action: match approval.decision {
+                DecisionKind::Approve => "request.approve",
+                DecisionKind::Reject => "request.reject",
+            }
+            .to_owned(),
+            subject: decided.id.clone(),
+            details: json!({"reason": approval.reason, "state": decided.state.value()}),
+        }];
+        let start = decided.state == State::Approved;
+        let next = if start {
+            // Fail closed: a product disabled since the request was made signs nothing.
+            product.signing_operation(&op.name)?;
+            events.push(AuditEvent {
+                at: now,
+                actor: caller.actor.user.clone(),
+                action: "request.start".to_owned(),
+                subject: decided.id.clone(),
+                details: json!({"approvers": decided.approvers()}),
+            });
+            request::start_signing(&decided, &op, now)?
+        } else {
+            decided
+        };
+        stored.request = next;
+        let write = Write::Update {
+            record: record_of(&app, &org, &stored, &op),
+            expected_version: record.version,
+        };
+        match app.store.write(&org, vec![write], events).await {
+            Ok(_) => {}
+            Err(signet_store::Error::Stale { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+        if start {
+            sign_and_finish(
+                &app,
+                &caller.actor.user,
+                &org,
+                stored,
+                &op,
+                record.version + 1,
+            )
+            .await?;
+        }
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    Err(ApiError::conflict(format!(
+        "request {} kept changing while it was decided; retry",
+        approval.request_id
+    )))
+}
+
+/// Moves undecided requests past their deadline to Failed; returns how many.
+pub async fn expire_due(app: &App) -> Result<usize, signet_store::Error> {
+    let now = app.now();
+    let due = app
+        .store
+        .expired(Kind::SigningRequest, now.unix_seconds(), 100)
+        .await?;
+    let mut expired = 0;
+    for record in due {
+        let Ok(mut stored) = decode(&record) else {
+            continue;
+        };
+        let Ok(next) = request::expire(&stored.request, now) else {
+            continue;
+        };
+        let Ok((_, op)) = target(app, &record.org, &stored).await else {
+            continue;
+        };
+        stored.request = next;
+        let event = AuditEvent {
+            at: now,
+            actor: "system".to_owned(),
+            action: "request.expire".to_owned(),
+            subject: record.id.clone(),
+            details: json!({"expiresAt": record.expires_at}),
+        };
+        let write = Write::Update {
+            record: record_of(app, &record.org, &stored, &op),
+            expected_version: record.version,
+        };
+        match app.store.write(&record.org, vec![write], vec![event]).await {
+            Ok(_) => expired += 1,
+            Err(signet_store::Error::Stale { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(expired)
+}
