@@ -534,3 +534,108 @@ fn bad_invocations_are_one_line_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn an_unwritable_audit_log_fails_the_operation() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&data, &[]);
+    let (pid, op) = approved(&server, &data, "oci", "ECDSAP256");
+    let fay = token(&data, "fay", "writers,fast");
+    let sqlite = |sql: &str| {
+        let out = Command::new("sqlite3")
+            .arg(data.join("signet.db"))
+            .arg(sql)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    // The audit log refuses new entries (as a full or failing disk would).
+    sqlite(
+        "CREATE TRIGGER no_audit BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END;",
+    );
+    let (code, body) = sign_request(&server, &fay, &pid, &op, b"unaudited");
+    assert_eq!(code, 500, "{body}");
+    assert!(body.get("signature").is_none());
+    assert!(
+        !body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("audit log unavailable"),
+        "internal detail leaked: {body}"
+    );
+    let (_, list) = json_call(
+        "GET",
+        &format!("{}/imagesignings", server.api()),
+        &fay,
+        None,
+    );
+    assert_eq!(list["count"], 0, "nothing was stored: {list}");
+    sqlite("DROP TRIGGER no_audit;");
+    let (code, body) = sign_request(&server, &fay, &pid, &op, b"audited");
+    assert_eq!(code, 202, "{body}");
+    assert_eq!(body["state"], 16);
+}
+
+#[test]
+fn two_server_processes_share_one_postgres() {
+    let pg = signet_testkit::postgres::TestPostgres::shared();
+    let url = pg.fresh_database();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let env = [("SIGNET_DATABASE_URL", url.as_str())];
+    let a = Server::start(&data, &env);
+    let b = Server::start(&data, &env);
+    let (pid, op) = approved(&a, &data, "oci", "ECDSAP256");
+    let (wes, rae) = (
+        token(&data, "wes", "writers"),
+        token(&data, "rae", "approvers"),
+    );
+    let (code, req) = sign_request(&b, &wes, &pid, &op, b"replicated");
+    assert_eq!(code, 202, "{req}");
+    let id = req["id"].as_str().unwrap();
+    let (code, _) = json_call(
+        "POST",
+        &format!("{}/imagesignings/approvals", a.api()),
+        &rae,
+        Some(&json!({"requestId": id, "decision": "APPROVE"})),
+    );
+    assert_eq!(code, 204);
+    let (_, got) = json_call(
+        "GET",
+        &format!("{}/imagesignings/{id}", b.api()),
+        &wes,
+        None,
+    );
+    assert_eq!(got["state"], 16, "{got}");
+    let (code, pem) = call(
+        "GET",
+        &format!("{}/products/{pid}/operations/{op}/publickey", b.api()),
+        Some(&wes),
+        None,
+    )
+    .unwrap();
+    assert_eq!(code, 200);
+    openssl_verify(
+        dir.path(),
+        &pem,
+        b"replicated",
+        got["signature"].as_str().unwrap(),
+    );
+    let out = signet()
+        .args(["server", "audit", "verify", "--data-dir"])
+        .arg(&data)
+        .env("SIGNET_DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
