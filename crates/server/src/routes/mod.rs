@@ -132,3 +132,43 @@ pub fn router(app: Shared) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(app)
 }
+
+/// Decodes a stored workflow document.
+pub(crate) fn decode_doc<T: serde::de::DeserializeOwned>(
+    record: &signet_store::Record,
+) -> crate::error::ApiResult<T> {
+    serde_json::from_value(record.doc.clone()).map_err(|e| {
+        ApiError::internal(
+            "reading a stored record",
+            &format!("{} {}: {e}", record.kind, record.id),
+        )
+    })
+}
+
+/// One page of `kind` records matching `filter`, decoded, in the list envelope.
+pub(crate) async fn list_page<T: serde::de::DeserializeOwned, V>(
+    app: &crate::app::App,
+    org: &str,
+    kind: signet_store::Kind,
+    filter: &signet_store::Filter,
+    page: Option<u64>,
+    uri: &axum::http::Uri,
+    view: impl Fn(T) -> V,
+) -> crate::error::ApiResult<axum::Json<crate::views::Envelope<V>>> {
+    let (page, skip) = crate::views::offset(page)?;
+    let found = app
+        .store
+        .list(kind, org, filter, skip, crate::views::PAGE_SIZE)
+        .await?;
+    let items = found
+        .items
+        .iter()
+        .map(|r| decode_doc::<T>(r).map(&view))
+        .collect::<crate::error::ApiResult<Vec<_>>>()?;
+    Ok(axum::Json(crate::views::Envelope::new(
+        items,
+        found.total,
+        page,
+        uri,
+    )))
+}

@@ -24,7 +24,8 @@ use signet_workflow::{State, Timestamp};
 use crate::app::{App, Caller, Shared};
 use crate::error::{ApiError, ApiResult};
 use crate::keys;
-use crate::views::{Body, Envelope, PageQuery, Q, StoredKey, offset, parse_state};
+use crate::routes::{decode_doc, list_page};
+use crate::views::{Body, Envelope, PageQuery, Q, StoredKey, parse_state};
 
 /// Path `/{org}/api/v1/products/{id}`.
 #[derive(Debug, Deserialize)]
@@ -164,21 +165,11 @@ fn request_record(app: &App, org: &str, request: &ProductRequest, now: i64) -> R
 
 /// Decodes a stored product.
 pub fn decode_product(record: &Record) -> ApiResult<Product> {
-    serde_json::from_value(record.doc.clone()).map_err(|e| {
-        ApiError::internal(
-            "reading a stored product",
-            &format!("product {}: {e}", record.id),
-        )
-    })
+    decode_doc(record)
 }
 
 fn decode_request(record: &Record) -> ApiResult<ProductRequest> {
-    serde_json::from_value(record.doc.clone()).map_err(|e| {
-        ApiError::internal(
-            "reading a stored product request",
-            &format!("request {}: {e}", record.id),
-        )
-    })
+    decode_doc(record)
 }
 
 /// Finds a product by id, or by name.
@@ -388,7 +379,6 @@ pub async fn list(
     OriginalUri(uri): OriginalUri,
     Q(query): Q<ProductQuery>,
 ) -> ApiResult<Json<Envelope<Product>>> {
-    let (page, skip) = offset(query.page)?;
     let filter = Filter {
         state: query
             .state
@@ -400,22 +390,16 @@ pub async fn list(
         readable_by: Some(caller.groups()),
         ..Filter::default()
     };
-    let found = app
-        .store
-        .list(
-            Kind::Product,
-            &caller.org,
-            &filter,
-            skip,
-            crate::views::PAGE_SIZE,
-        )
-        .await?;
-    let items = found
-        .items
-        .iter()
-        .map(decode_product)
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(Json(Envelope::new(items, found.total, page, &uri)))
+    list_page(
+        &app,
+        &caller.org,
+        Kind::Product,
+        &filter,
+        query.page,
+        &uri,
+        |p: Product| p,
+    )
+    .await
 }
 
 /// `GET /products/{id}`.
@@ -612,27 +596,20 @@ pub async fn approvals(
     Q(query): Q<PageQuery>,
 ) -> ApiResult<Json<Envelope<ProductRequest>>> {
     require_product_reviewer(&app, &caller)?;
-    let (page, skip) = offset(query.page)?;
     let filter = Filter {
         state: Some(State::ApprovalRequired.value()),
         ..Filter::default()
     };
-    let found = app
-        .store
-        .list(
-            Kind::ProductRequest,
-            &caller.org,
-            &filter,
-            skip,
-            crate::views::PAGE_SIZE,
-        )
-        .await?;
-    let items = found
-        .items
-        .iter()
-        .map(decode_request)
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(Json(Envelope::new(items, found.total, page, &uri)))
+    list_page(
+        &app,
+        &caller.org,
+        Kind::ProductRequest,
+        &filter,
+        query.page,
+        &uri,
+        |r: ProductRequest| r,
+    )
+    .await
 }
 
 fn require_product_reviewer(app: &App, caller: &Caller) -> ApiResult<()> {

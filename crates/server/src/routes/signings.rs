@@ -27,8 +27,9 @@ use crate::app::{App, Caller, Shared};
 use crate::error::{ApiError, ApiResult};
 use crate::keys;
 use crate::routes::products::{find_operation, find_product};
+use crate::routes::{decode_doc, list_page};
 use crate::views::{
-    Body, Envelope, ImageSigning, NewImageSigning, PageQuery, Q, StoredKey, StoredRequest, offset,
+    Body, Envelope, ImageSigning, NewImageSigning, PageQuery, Q, StoredKey, StoredRequest,
     parse_json, parse_state,
 };
 
@@ -61,12 +62,7 @@ pub struct SigningQuery {
 }
 
 fn decode(record: &Record) -> ApiResult<StoredRequest> {
-    serde_json::from_value(record.doc.clone()).map_err(|e| {
-        ApiError::internal(
-            "reading a stored signing request",
-            &format!("request {}: {e}", record.id),
-        )
-    })
+    decode_doc(record)
 }
 
 fn record_of(app: &App, org: &str, stored: &StoredRequest, op: &ProductOperation) -> Record {
@@ -365,7 +361,6 @@ pub async fn list(
     OriginalUri(uri): OriginalUri,
     Q(query): Q<SigningQuery>,
 ) -> ApiResult<Json<Envelope<ImageSigning>>> {
-    let (page, skip) = offset(query.page)?;
     let filter = Filter {
         state: query
             .state
@@ -379,33 +374,26 @@ pub async fn list(
         readable_by: Some(caller.groups()),
         ..Filter::default()
     };
-    page_of(&app, &caller, &filter, page, skip, &uri).await
+    page_of(&app, &caller, &filter, query.page, &uri).await
 }
 
 async fn page_of(
     app: &App,
     caller: &Caller,
     filter: &Filter,
-    page: u64,
-    skip: u64,
+    page: Option<u64>,
     uri: &axum::http::Uri,
 ) -> ApiResult<Json<Envelope<ImageSigning>>> {
-    let found = app
-        .store
-        .list(
-            Kind::SigningRequest,
-            &caller.org,
-            filter,
-            skip,
-            crate::views::PAGE_SIZE,
-        )
-        .await?;
-    let items = found
-        .items
-        .iter()
-        .map(|r| decode(r).map(|s| ImageSigning::from(&s)))
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(Json(Envelope::new(items, found.total, page, uri)))
+    list_page(
+        app,
+        &caller.org,
+        Kind::SigningRequest,
+        filter,
+        page,
+        uri,
+        |s: StoredRequest| ImageSigning::from(&s),
+    )
+    .await
 }
 
 async fn load(
@@ -484,7 +472,6 @@ pub async fn approvals(
     OriginalUri(uri): OriginalUri,
     Q(query): Q<PageQuery>,
 ) -> ApiResult<Json<Envelope<ImageSigning>>> {
-    let (page, skip) = offset(query.page)?;
     let approves_something = app
         .store
         .list(
@@ -511,7 +498,7 @@ pub async fn approvals(
         decidable_by: Some(caller.groups()),
         ..Filter::default()
     };
-    page_of(&app, &caller, &filter, page, skip, &uri).await
+    page_of(&app, &caller, &filter, query.page, &uri).await
 }
 
 /// `GET /imagesignings/approvals/{id}`.
