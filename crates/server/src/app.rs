@@ -55,6 +55,13 @@ pub struct App {
     /// When the OIDC key set was last fetched again for an unknown key id (a cache guard, not
     /// state another replica needs).
     pub jwks_refreshed: tokio::sync::Mutex<Option<std::time::Instant>>,
+    /// Operation id → its key. The mapping never changes once stored (a new key means a new
+    /// operation id), so caching it is safe with any number of replicas.
+    pub key_cache:
+        std::sync::RwLock<std::collections::HashMap<(String, String), crate::keys::OperationKey>>,
+    /// Bounds the signatures in flight to what the key backend serves in parallel (one
+    /// session per signature; more would only open and close sessions).
+    pub signing_slots: tokio::sync::Semaphore,
 }
 
 /// The least time between two fetches of the key set for unknown key ids.

@@ -12,6 +12,9 @@ use signet_workflow::product::KeyType as WireKeyType;
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 
+/// An operation's key: the backend's handle and the key type.
+pub type OperationKey = (KeyId, KeyType);
+
 /// The backend key type of a product's `keyType`.
 pub fn key_type(wire: WireKeyType) -> ApiResult<KeyType> {
     KeyType::from_str(wire.as_str())
@@ -60,6 +63,9 @@ pub async fn sign(
     hash: HashAlgorithm,
 ) -> Result<Vec<u8>, String> {
     let backend = app.keys.clone();
+    let Ok(_slot) = app.signing_slots.acquire().await else {
+        return Err("the service is shutting down".to_owned());
+    };
     match tokio::task::spawn_blocking(move || backend.sign_digest(&id, &digest, hash)).await {
         Ok(Ok(signature)) => Ok(signature),
         Ok(Err(e)) => {

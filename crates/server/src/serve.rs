@@ -182,7 +182,17 @@ pub async fn build(config: Config) -> Result<Shared, StartError> {
         metrics: Metrics::default(),
         request_expiry,
         jwks_refreshed: tokio::sync::Mutex::new(None),
+        key_cache: std::sync::RwLock::new(std::collections::HashMap::new()),
+        signing_slots: tokio::sync::Semaphore::new(signing_parallelism()),
     }))
+}
+
+/// Signatures in flight at once: two per core, at most the PKCS#11 backend's idle session
+/// pool (8), at least 2.
+fn signing_parallelism() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, |n| n.get() * 2)
+        .clamp(2, 8)
 }
 
 /// Serves until a shutdown signal.

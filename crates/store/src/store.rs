@@ -82,6 +82,173 @@ const READ_AUDIT: &str = "SELECT seq, at, actor, action, subject, details, prev_
      FROM audit_entries WHERE org = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq LIMIT $4";
 const READ_HEAD: &str = "SELECT seq, hash FROM audit_heads WHERE org = $1";
 
+/// The body of a write transaction (records, groups, audit entries, head) on `$tx`, a
+/// transaction of either backend; evaluates to `Result<Vec<AuditEntry>>`.
+macro_rules! apply_writes {
+    ($errs:expr, $tx:ident, $org:expr, $prepared:expr, $audit:expr, $details:expr, $insert_groups:expr) => {
+        async {
+            // 1. The chain head, locked until commit.
+            let mut prev: Option<AuditEntry> = None;
+            if !$audit.is_empty() {
+                let row = sqlx::query(LOCK_HEAD)
+                    .bind($org)
+                    .bind(GENESIS_HASH)
+                    .bind(i64::MIN)
+                    .fetch_one(&mut *$tx)
+                    .await
+                    .map_err(|e| $errs.db("write", e))?;
+                let seq = row.int(0).map_err(|e| $errs.db("write", e))?;
+                let hash = row.text(1).map_err(|e| $errs.db("write", e))?;
+                let at = row.int(2).map_err(|e| $errs.db("write", e))?;
+                if let Ok(seq) = u64::try_from(seq) {
+                    prev = Some(head_entry(seq, hash, at));
+                }
+            }
+
+            // 2. The records and their groups.
+            for w in $prepared {
+                let r = &w.record;
+                let result = sqlx::query(match w.expected_version {
+                    None => INSERT_RECORD,
+                    Some(_) => UPDATE_RECORD,
+                })
+                .bind(r.kind.as_str())
+                .bind($org)
+                .bind(r.id.as_str())
+                .bind(i64::from(r.state))
+                .bind(r.name.as_str())
+                .bind(r.product_id.as_deref())
+                .bind(r.requester.as_deref())
+                .bind(match w.expected_version {
+                    None => r.created_at,
+                    Some(v) => v,
+                })
+                .bind(r.updated_at)
+                .bind(r.expires_at)
+                .bind(w.readers.as_str())
+                .bind(w.approvers.as_str())
+                .bind(w.doc.as_str())
+                .execute(&mut *$tx)
+                .await
+                .map_err(|e| $errs.write_err(r, e))?;
+                if let Some(expected_version) = w.expected_version {
+                    if result.rows_affected() == 0 {
+                        let found = sqlx::query(RECORD_VERSION)
+                            .bind(r.kind.as_str())
+                            .bind($org)
+                            .bind(r.id.as_str())
+                            .fetch_optional(&mut *$tx)
+                            .await
+                            .map_err(|e| $errs.db("write", e))?;
+                        return Err(match found {
+                            None => Error::NotFound {
+                                kind: r.kind,
+                                org: $org.to_owned(),
+                                id: r.id.clone(),
+                            },
+                            Some(_) => Error::Stale {
+                                kind: r.kind,
+                                id: r.id.clone(),
+                                expected_version,
+                            },
+                        });
+                    }
+                    sqlx::query(DELETE_GROUPS)
+                        .bind($org)
+                        .bind(r.kind.as_str())
+                        .bind(r.id.as_str())
+                        .execute(&mut *$tx)
+                        .await
+                        .map_err(|e| $errs.db("write", e))?;
+                }
+                if !r.readers.is_empty() || !r.approvers.is_empty() {
+                    sqlx::query($insert_groups)
+                        .bind($org)
+                        .bind(r.kind.as_str())
+                        .bind(r.id.as_str())
+                        .bind(w.readers.as_str())
+                        .bind(w.approvers.as_str())
+                        .execute(&mut *$tx)
+                        .await
+                        .map_err(|e| $errs.db("write", e))?;
+                }
+            }
+
+            // 3. The audit entries and the new head.
+            let mut entries = Vec::with_capacity($audit.len());
+            for event in $audit {
+                let at = match &prev {
+                    Some(p) if p.at > event.at => p.at,
+                    _ => event.at,
+                };
+                let entry = audit::append(
+                    prev.as_ref(),
+                    at,
+                    &event.actor,
+                    &event.action,
+                    &event.subject,
+                    event.details.clone(),
+                );
+                prev = Some(head_entry(entry.seq, entry.hash.clone(), at.unix_seconds()));
+                entries.push(entry);
+            }
+            for (chunk, chunk_details) in entries
+                .chunks(AUDIT_INSERT_CHUNK)
+                .zip($details.chunks(AUDIT_INSERT_CHUNK))
+            {
+                let mut sql = format!("INSERT INTO audit_entries (org, {AUDIT_COLUMNS}) VALUES ");
+                for i in 0..chunk.len() {
+                    let b = i * 9;
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 7,
+                        b + 8,
+                        b + 9
+                    ));
+                }
+                let mut query = sqlx::query(AssertSqlSafe(sql));
+                for (entry, details) in chunk.iter().zip(chunk_details) {
+                    query = query
+                        .bind($org)
+                        .bind(to_i64(entry.seq))
+                        .bind(entry.at.unix_seconds())
+                        .bind(entry.actor.as_str())
+                        .bind(entry.action.as_str())
+                        .bind(entry.subject.as_str())
+                        .bind(details.as_str())
+                        .bind(entry.prev_hash.as_str())
+                        .bind(entry.hash.as_str());
+                }
+                query
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(|e| $errs.db("write", e))?;
+            }
+            if let Some(last) = entries.last() {
+                sqlx::query(UPDATE_HEAD)
+                    .bind($org)
+                    .bind(to_i64(last.seq))
+                    .bind(last.hash.as_str())
+                    .bind(last.at.unix_seconds())
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(|e| $errs.db("write", e))?;
+            }
+            Ok(entries)
+        }
+        .await
+    };
+}
+
 /// The signing service's store: records and the per-org audit chain, on SQLite or
 /// PostgreSQL. Cheap to clone (the clones share the pool).
 #[derive(Clone)]
@@ -91,20 +258,67 @@ pub struct Store {
 
 struct Inner {
     pool: Pool,
-    /// Passwords of the URL, scrubbed from every driver message.
-    secrets: Vec<String>,
+    /// Maps driver errors, scrubbing the URL's passwords from every message.
+    errs: Errs,
 }
 
 enum Pool {
     Sqlite {
         pool: SqlitePool,
-        /// Serializes this process's writers, so they queue in order instead of polling
-        /// SQLite's write lock with the busy handler's sleeps. Other processes still
-        /// contend through the lock (with `busy_timeout`).
-        writer: tokio::sync::Mutex<()>,
+        /// This process's writes go to one writer task, which commits whatever has queued
+        /// up in one transaction (group commit, see [`sqlite_writer`]). Other processes
+        /// still contend through SQLite's write lock (with `busy_timeout`).
+        writer: tokio::sync::mpsc::UnboundedSender<Job>,
     },
     Postgres(PgPool),
 }
+
+/// Driver error mapping with the URL's secrets to scrub.
+#[derive(Clone)]
+struct Errs {
+    secrets: Arc<Vec<String>>,
+}
+
+impl Errs {
+    fn db(&self, operation: &'static str, e: sqlx::Error) -> Error {
+        Error::Database {
+            operation,
+            message: scrub(&e.to_string(), &self.secrets),
+        }
+    }
+
+    /// Maps a failed record INSERT/UPDATE: unique violations become [`Error::Conflict`].
+    fn write_err(&self, record: &Record, e: sqlx::Error) -> Error {
+        if let sqlx::Error::Database(db) = &e
+            && db.is_unique_violation()
+        {
+            let on_name = db.constraint() == Some("records_product_name")
+                || db.message().contains("records.name");
+            return Error::Conflict {
+                kind: record.kind,
+                org: record.org.clone(),
+                key: if on_name {
+                    record.name.clone()
+                } else {
+                    record.id.clone()
+                },
+            };
+        }
+        self.db("write", e)
+    }
+}
+
+/// A write waiting for the SQLite writer task.
+struct Job {
+    org: String,
+    prepared: Vec<Prepared>,
+    audit: Vec<AuditEvent>,
+    details: Vec<String>,
+    reply: tokio::sync::oneshot::Sender<Result<Vec<AuditEntry>>>,
+}
+
+/// Most writes committed together.
+const GROUP_COMMIT_MAX: usize = 256;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -293,10 +507,15 @@ impl Store {
                 .await
                 .map_err(connect_err)?;
             migrate::sqlite(&pool).await?;
-            Pool::Sqlite {
-                pool,
-                writer: tokio::sync::Mutex::new(()),
-            }
+            let (writer, jobs) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(sqlite_writer(
+                pool.clone(),
+                Errs {
+                    secrets: Arc::new(secrets.clone()),
+                },
+                jobs,
+            ));
+            Pool::Sqlite { pool, writer }
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options =
                 PgConnectOptions::from_str(url).map_err(|e| unsupported(e.to_string()))?;
@@ -317,7 +536,12 @@ impl Store {
             ));
         };
         Ok(Store {
-            inner: Arc::new(Inner { pool, secrets }),
+            inner: Arc::new(Inner {
+                pool,
+                errs: Errs {
+                    secrets: Arc::new(secrets),
+                },
+            }),
         })
     }
 
@@ -335,10 +559,7 @@ impl Store {
     }
 
     fn db(&self, operation: &'static str, e: sqlx::Error) -> Error {
-        Error::Database {
-            operation,
-            message: scrub(&e.to_string(), &self.inner.secrets),
-        }
+        self.inner.errs.db(operation, e)
     }
 
     /// Checks that the database answers.
@@ -530,214 +751,51 @@ impl Store {
             return Ok(Vec::new());
         }
 
-        let _writer = match &self.inner.pool {
-            Pool::Sqlite { writer, .. } => Some(writer.lock().await),
-            Pool::Postgres(_) => None,
-        };
-        let (begin, insert_groups) = match self.backend() {
-            // IMMEDIATE: take the write lock before reading the head, so no other process
-            // can append in between (and no snapshot can go stale).
-            Backend::Sqlite => ("BEGIN IMMEDIATE", SQLITE_INSERT_GROUPS),
-            Backend::Postgres => ("BEGIN", POSTGRES_INSERT_GROUPS),
-        };
-        with_pool!(self, |pool| {
-            let mut tx = pool
-                .begin_with(begin)
-                .await
-                .map_err(|e| self.db("write", e))?;
-            let outcome = async {
-                // 1. The chain head, locked until commit.
-                let mut prev: Option<AuditEntry> = None;
-                if !audit.is_empty() {
-                    let row = sqlx::query(LOCK_HEAD)
-                        .bind(org)
-                        .bind(GENESIS_HASH)
-                        .bind(i64::MIN)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(|e| self.db("write", e))?;
-                    let seq = row.int(0).map_err(|e| self.db("write", e))?;
-                    let hash = row.text(1).map_err(|e| self.db("write", e))?;
-                    let at = row.int(2).map_err(|e| self.db("write", e))?;
-                    if let Ok(seq) = u64::try_from(seq) {
-                        prev = Some(head_entry(seq, hash, at));
-                    }
-                }
-
-                // 2. The records and their groups.
-                for w in &prepared {
-                    let r = &w.record;
-                    let result = sqlx::query(match w.expected_version {
-                        None => INSERT_RECORD,
-                        Some(_) => UPDATE_RECORD,
-                    })
-                    .bind(r.kind.as_str())
-                    .bind(org)
-                    .bind(r.id.as_str())
-                    .bind(i64::from(r.state))
-                    .bind(r.name.as_str())
-                    .bind(r.product_id.as_deref())
-                    .bind(r.requester.as_deref())
-                    .bind(match w.expected_version {
-                        None => r.created_at,
-                        Some(v) => v,
-                    })
-                    .bind(r.updated_at)
-                    .bind(r.expires_at)
-                    .bind(w.readers.as_str())
-                    .bind(w.approvers.as_str())
-                    .bind(w.doc.as_str())
-                    .execute(&mut *tx)
+        match &self.inner.pool {
+            Pool::Sqlite { writer, .. } => {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let job = Job {
+                    org: org.to_owned(),
+                    prepared,
+                    audit,
+                    details,
+                    reply,
+                };
+                let stopped = || Error::Database {
+                    operation: "write",
+                    message: "the SQLite writer task has stopped".to_owned(),
+                };
+                writer.send(job).map_err(|_| stopped())?;
+                answer.await.map_err(|_| stopped())?
+            }
+            Pool::Postgres(pool) => {
+                let errs = &self.inner.errs;
+                let mut tx = pool
+                    .begin_with("BEGIN")
                     .await
-                    .map_err(|e| self.write_err(r, e))?;
-                    if let Some(expected_version) = w.expected_version {
-                        if result.rows_affected() == 0 {
-                            let found = sqlx::query(RECORD_VERSION)
-                                .bind(r.kind.as_str())
-                                .bind(org)
-                                .bind(r.id.as_str())
-                                .fetch_optional(&mut *tx)
-                                .await
-                                .map_err(|e| self.db("write", e))?;
-                            return Err(match found {
-                                None => Error::NotFound {
-                                    kind: r.kind,
-                                    org: org.to_owned(),
-                                    id: r.id.clone(),
-                                },
-                                Some(_) => Error::Stale {
-                                    kind: r.kind,
-                                    id: r.id.clone(),
-                                    expected_version,
-                                },
-                            });
-                        }
-                        sqlx::query(DELETE_GROUPS)
-                            .bind(org)
-                            .bind(r.kind.as_str())
-                            .bind(r.id.as_str())
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(|e| self.db("write", e))?;
+                    .map_err(|e| errs.db("write", e))?;
+                let outcome = apply_writes!(
+                    errs,
+                    tx,
+                    org,
+                    &prepared,
+                    &audit,
+                    &details,
+                    POSTGRES_INSERT_GROUPS
+                );
+                match outcome {
+                    Ok(entries) => {
+                        tx.commit().await.map_err(|e| errs.db("commit", e))?;
+                        Ok(entries)
                     }
-                    if !r.readers.is_empty() || !r.approvers.is_empty() {
-                        sqlx::query(insert_groups)
-                            .bind(org)
-                            .bind(r.kind.as_str())
-                            .bind(r.id.as_str())
-                            .bind(w.readers.as_str())
-                            .bind(w.approvers.as_str())
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(|e| self.db("write", e))?;
+                    Err(e) => {
+                        // Best effort: dropping the transaction rolls back too.
+                        let _ = tx.rollback().await;
+                        Err(e)
                     }
-                }
-
-                // 3. The audit entries and the new head.
-                let mut entries = Vec::with_capacity(audit.len());
-                for event in &audit {
-                    let at = match &prev {
-                        Some(p) if p.at > event.at => p.at,
-                        _ => event.at,
-                    };
-                    let entry = audit::append(
-                        prev.as_ref(),
-                        at,
-                        &event.actor,
-                        &event.action,
-                        &event.subject,
-                        event.details.clone(),
-                    );
-                    prev = Some(head_entry(entry.seq, entry.hash.clone(), at.unix_seconds()));
-                    entries.push(entry);
-                }
-                for (chunk, chunk_details) in entries
-                    .chunks(AUDIT_INSERT_CHUNK)
-                    .zip(details.chunks(AUDIT_INSERT_CHUNK))
-                {
-                    let mut sql =
-                        format!("INSERT INTO audit_entries (org, {AUDIT_COLUMNS}) VALUES ");
-                    for i in 0..chunk.len() {
-                        let b = i * 9;
-                        if i > 0 {
-                            sql.push_str(", ");
-                        }
-                        sql.push_str(&format!(
-                            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                            b + 1,
-                            b + 2,
-                            b + 3,
-                            b + 4,
-                            b + 5,
-                            b + 6,
-                            b + 7,
-                            b + 8,
-                            b + 9
-                        ));
-                    }
-                    let mut query = sqlx::query(AssertSqlSafe(sql));
-                    for (entry, details) in chunk.iter().zip(chunk_details) {
-                        query = query
-                            .bind(org)
-                            .bind(to_i64(entry.seq))
-                            .bind(entry.at.unix_seconds())
-                            .bind(entry.actor.as_str())
-                            .bind(entry.action.as_str())
-                            .bind(entry.subject.as_str())
-                            .bind(details.as_str())
-                            .bind(entry.prev_hash.as_str())
-                            .bind(entry.hash.as_str());
-                    }
-                    query
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| self.db("write", e))?;
-                }
-                if let Some(last) = entries.last() {
-                    sqlx::query(UPDATE_HEAD)
-                        .bind(org)
-                        .bind(to_i64(last.seq))
-                        .bind(last.hash.as_str())
-                        .bind(last.at.unix_seconds())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| self.db("write", e))?;
-                }
-                Ok(entries)
-            }
-            .await;
-            match outcome {
-                Ok(entries) => {
-                    tx.commit().await.map_err(|e| self.db("commit", e))?;
-                    Ok(entries)
-                }
-                Err(e) => {
-                    // Best effort: dropping the transaction rolls back too.
-                    let _ = tx.rollback().await;
-                    Err(e)
                 }
             }
-        })
-    }
-
-    /// Maps a failed record INSERT/UPDATE: unique violations become [`Error::Conflict`].
-    fn write_err(&self, record: &Record, e: sqlx::Error) -> Error {
-        if let sqlx::Error::Database(db) = &e
-            && db.is_unique_violation()
-        {
-            let on_name = db.constraint() == Some("records_product_name")
-                || db.message().contains("records.name");
-            return Error::Conflict {
-                kind: record.kind,
-                org: record.org.clone(),
-                key: if on_name {
-                    record.name.clone()
-                } else {
-                    record.id.clone()
-                },
-            };
         }
-        self.db("write", e)
     }
 
     /// Up to `limit` audit entries of `org` from `from_seq` on, in order.
@@ -941,4 +999,101 @@ impl Store {
                 .collect()
         })
     }
+}
+
+/// The SQLite writer: takes every write that has queued up (at most [`GROUP_COMMIT_MAX`]),
+/// applies each inside its own SAVEPOINT of one `BEGIN IMMEDIATE` transaction, and commits
+/// once, so concurrent requests share one fsync instead of queueing for one each. A write
+/// that fails is rolled back to its savepoint and answered at once; the others are answered
+/// after the commit (durable) or with the commit's error. Ends when every [`Store`] clone is
+/// gone.
+async fn sqlite_writer(
+    pool: SqlitePool,
+    errs: Errs,
+    mut jobs: tokio::sync::mpsc::UnboundedReceiver<Job>,
+) {
+    while let Some(first) = jobs.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < GROUP_COMMIT_MAX {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&pool, &errs, batch).await;
+    }
+}
+
+async fn commit_batch(pool: &SqlitePool, errs: &Errs, batch: Vec<Job>) {
+    let fail_all = |batch: Vec<Job>, operation: &'static str, e: &sqlx::Error| {
+        for job in batch {
+            let _ = job.reply.send(Err(Error::Database {
+                operation,
+                message: scrub(&e.to_string(), &errs.secrets),
+            }));
+        }
+    };
+    // IMMEDIATE: take the write lock before reading any head, so no other process can
+    // append in between (and no snapshot can go stale).
+    let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
+        Ok(tx) => tx,
+        Err(e) => return fail_all(batch, "write", &e),
+    };
+    let mut done = Vec::with_capacity(batch.len());
+    for job in batch {
+        if let Err(e) = sqlx::query("SAVEPOINT w").execute(&mut *tx).await {
+            let _ = job.reply.send(Err(errs.db("write", e)));
+            continue;
+        }
+        let outcome = apply_writes!(
+            errs,
+            tx,
+            job.org.as_str(),
+            &job.prepared,
+            &job.audit,
+            &job.details,
+            SQLITE_INSERT_GROUPS
+        );
+        match outcome {
+            Ok(entries) => match sqlx::query("RELEASE w").execute(&mut *tx).await {
+                Ok(_) => done.push((job.reply, entries)),
+                Err(e) => {
+                    let _ = job.reply.send(Err(errs.db("write", e)));
+                }
+            },
+            Err(err) => {
+                let undone = sqlx::query("ROLLBACK TO w").execute(&mut *tx).await.is_ok()
+                    && sqlx::query("RELEASE w").execute(&mut *tx).await.is_ok();
+                let _ = job.reply.send(Err(err));
+                if !undone {
+                    // The transaction is in an unknown state: commit nothing.
+                    let _ = tx.rollback().await;
+                    for (reply, _) in done {
+                        let _ = reply.send(Err(Error::Database {
+                            operation: "write",
+                            message: "a failed write could not be rolled back; retry".to_owned(),
+                        }));
+                    }
+                    return;
+                }
+            }
+        }
+    }
+    match tx.commit().await {
+        Ok(()) => {
+            for (reply, entries) in done {
+                let _ = reply.send(Ok(entries));
+            }
+        }
+        Err(e) => {
+            for (reply, _) in done {
+                let _ = reply.send(Err(errs.db("commit", e_clone(&e))));
+            }
+        }
+    }
+}
+
+/// sqlx errors are not `Clone`; a commit failure is reported to every write of the batch.
+fn e_clone(e: &sqlx::Error) -> sqlx::Error {
+    sqlx::Error::Protocol(e.to_string())
 }

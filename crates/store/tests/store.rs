@@ -104,6 +104,7 @@ cases!(
     expired_records,
     corrupt_row_is_an_error,
     concurrent_stores_on_one_database,
+    concurrent_failures_do_not_touch_other_writes,
 );
 
 fn record(kind: Kind, org: &str, id: &str, name: &str, created_at: i64) -> Record {
@@ -959,6 +960,59 @@ async fn concurrent_stores_on_one_database(db: Db) {
     assert!(got.name.starts_with("winner"));
     let report = stores[1].verify_audit("acme").await.unwrap();
     assert_eq!((report.entries, report.broken), (102, None));
+}
+
+/// Many writes at once (SQLite commits them in groups): the ones that fail (duplicate
+/// names) leave no trace, the others all land with their audit entries.
+async fn concurrent_failures_do_not_touch_other_writes(db: Db) {
+    let store = Arc::new(db.open().await);
+    let tasks: Vec<_> = (0..100)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let id = format!("p{i}");
+                let name = format!("name{}", i % 10);
+                store
+                    .write(
+                        "acme",
+                        vec![Write::Insert(record(Kind::Product, "acme", &id, &name, i))],
+                        vec![
+                            event(100, "product.submit", &id),
+                            event(100, "key.generate", &id),
+                        ],
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let (mut ok, mut conflicts) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(entries) => {
+                assert_eq!(entries.len(), 2);
+                ok += 1;
+            }
+            Err(Error::Conflict { .. }) => conflicts += 1,
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!((ok, conflicts), (10, 90));
+    let report = store.verify_audit("acme").await.unwrap();
+    assert_eq!((report.entries, report.broken), (20, None));
+    let page = store
+        .list(Kind::Product, "acme", &Filter::default(), 0, 1000)
+        .await
+        .unwrap();
+    assert_eq!(page.total, 10);
+    let audit = store.audit("acme", 0, 100).await.unwrap();
+    for r in &page.items {
+        assert_eq!(
+            audit.iter().filter(|e| e.subject == r.id).count(),
+            2,
+            "{}",
+            r.id
+        );
+    }
 }
 
 #[tokio::test]

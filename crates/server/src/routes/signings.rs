@@ -25,7 +25,7 @@ use signet_workflow::request::{self, Approval, DecisionKind, NewRequest, Signing
 
 use crate::app::{App, Caller, Shared};
 use crate::error::{ApiError, ApiResult};
-use crate::keys;
+use crate::keys::{self, OperationKey};
 use crate::routes::products::{find_operation, find_product};
 use crate::routes::{decode_doc, list_page};
 use crate::views::{
@@ -102,13 +102,18 @@ fn may_read(app: &App, caller: &Caller, op: &ProductOperation) -> bool {
         || caller.in_any(&rule.approval_groups)
 }
 
-/// The key of an operation.
-async fn operation_key(
-    app: &App,
-    org: &str,
-    op: &ProductOperation,
-) -> ApiResult<(KeyId, signet_keys::KeyType)> {
+/// The key of an operation (cached: the mapping never changes).
+async fn operation_key(app: &App, org: &str, op: &ProductOperation) -> ApiResult<OperationKey> {
     let op_id = op.id.clone().unwrap_or_default();
+    let cache_key = (org.to_owned(), op_id.clone());
+    if let Some(key) = app
+        .key_cache
+        .read()
+        .ok()
+        .and_then(|c| c.get(&cache_key).cloned())
+    {
+        return Ok(key);
+    }
     let record = app
         .store
         .get(Kind::OperationKey, org, &op_id)
@@ -123,7 +128,11 @@ async fn operation_key(
         .map_err(|e| ApiError::internal("reading a stored key record", &e))?;
     let key_type = signet_keys::KeyType::from_str(&key.key_type)
         .map_err(|e| ApiError::internal("reading a stored key record", &e))?;
-    Ok((KeyId::new(key.key_id), key_type))
+    let key = (KeyId::new(key.key_id), key_type);
+    if let Ok(mut cache) = app.key_cache.write() {
+        cache.insert(cache_key, key.clone());
+    }
+    Ok(key)
 }
 
 /// The product and operation a stored request targets, as they are now.
@@ -136,9 +145,6 @@ async fn target(
     let op = find_operation(&product, &stored.operation_id)?.clone();
     Ok((product, op))
 }
-
-/// An operation's key.
-type OperationKey = (KeyId, signet_keys::KeyType);
 
 /// Signs a request that is InProcess with the operation's key and returns it finished
 /// (Ready or Failed) with the audit entries of the key use; the caller stores both in one
