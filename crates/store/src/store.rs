@@ -82,30 +82,36 @@ const READ_AUDIT: &str = "SELECT seq, at, actor, action, subject, details, prev_
      FROM audit_entries WHERE org = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq LIMIT $4";
 const READ_HEAD: &str = "SELECT seq, hash FROM audit_heads WHERE org = $1";
 
-/// The body of a write transaction (records, groups, audit entries, head) on `$tx`, a
-/// transaction of either backend; evaluates to `Result<Vec<AuditEntry>>`.
-macro_rules! apply_writes {
-    ($errs:expr, $tx:ident, $org:expr, $prepared:expr, $audit:expr, $details:expr, $insert_groups:expr) => {
+/// Creates (if missing) and locks `$org`'s chain head in `$tx`; evaluates to
+/// `Result<Option<AuditEntry>>` (None: the chain is empty).
+macro_rules! lock_head {
+    ($errs:expr, $tx:ident, $org:expr) => {
         async {
-            // 1. The chain head, locked until commit.
             let mut prev: Option<AuditEntry> = None;
-            if !$audit.is_empty() {
-                let row = sqlx::query(LOCK_HEAD)
-                    .bind($org)
-                    .bind(GENESIS_HASH)
-                    .bind(i64::MIN)
-                    .fetch_one(&mut *$tx)
-                    .await
-                    .map_err(|e| $errs.db("write", e))?;
-                let seq = row.int(0).map_err(|e| $errs.db("write", e))?;
-                let hash = row.text(1).map_err(|e| $errs.db("write", e))?;
-                let at = row.int(2).map_err(|e| $errs.db("write", e))?;
-                if let Ok(seq) = u64::try_from(seq) {
-                    prev = Some(head_entry(seq, hash, at));
-                }
+            let row = sqlx::query(LOCK_HEAD)
+                .bind($org)
+                .bind(GENESIS_HASH)
+                .bind(i64::MIN)
+                .fetch_one(&mut *$tx)
+                .await
+                .map_err(|e| $errs.db("write", e))?;
+            let seq = row.int(0).map_err(|e| $errs.db("write", e))?;
+            let hash = row.text(1).map_err(|e| $errs.db("write", e))?;
+            let at = row.int(2).map_err(|e| $errs.db("write", e))?;
+            if let Ok(seq) = u64::try_from(seq) {
+                prev = Some(head_entry(seq, hash, at));
             }
+            Ok::<_, Error>(prev)
+        }
+        .await
+    };
+}
 
-            // 2. The records and their groups.
+/// Inserts or updates `$prepared` records and their groups in `$tx`; evaluates to
+/// `Result<()>`.
+macro_rules! write_records {
+    ($errs:expr, $tx:ident, $org:expr, $prepared:expr, $insert_groups:expr) => {
+        async {
             for w in $prepared {
                 let r = &w.record;
                 let result = sqlx::query(match w.expected_version {
@@ -174,24 +180,18 @@ macro_rules! apply_writes {
                 }
             }
 
-            // 3. The audit entries and the new head.
-            let mut entries = Vec::with_capacity($audit.len());
-            for event in $audit {
-                let at = match &prev {
-                    Some(p) if p.at > event.at => p.at,
-                    _ => event.at,
-                };
-                let entry = audit::append(
-                    prev.as_ref(),
-                    at,
-                    &event.actor,
-                    &event.action,
-                    &event.subject,
-                    event.details.clone(),
-                );
-                prev = Some(head_entry(entry.seq, entry.hash.clone(), at.unix_seconds()));
-                entries.push(entry);
-            }
+            Ok::<(), Error>(())
+        }
+        .await
+    };
+}
+
+/// Inserts `$entries` (with their serialized `$details`) into `$org`'s chain in `$tx` and
+/// moves the head to the last one; evaluates to `Result<()>`.
+macro_rules! insert_audit {
+    ($errs:expr, $tx:ident, $org:expr, $entries:expr, $details:expr) => {
+        async {
+            let entries: &[AuditEntry] = $entries;
             for (chunk, chunk_details) in entries
                 .chunks(AUDIT_INSERT_CHUNK)
                 .zip($details.chunks(AUDIT_INSERT_CHUNK))
@@ -243,10 +243,54 @@ macro_rules! apply_writes {
                     .await
                     .map_err(|e| $errs.db("write", e))?;
             }
+            Ok::<(), Error>(())
+        }
+        .await
+    };
+}
+
+/// The body of a write transaction (records, groups, audit entries, head) on `$tx`, a
+/// transaction of either backend; evaluates to `Result<Vec<AuditEntry>>`.
+macro_rules! apply_writes {
+    ($errs:expr, $tx:ident, $org:expr, $prepared:expr, $audit:expr, $details:expr, $insert_groups:expr) => {
+        async {
+            // The chain head first: locked until commit.
+            let prev = if $audit.is_empty() {
+                None
+            } else {
+                lock_head!($errs, $tx, $org)?
+            };
+            write_records!($errs, $tx, $org, $prepared, $insert_groups)?;
+            let entries = chain(prev.as_ref(), $audit);
+            insert_audit!($errs, $tx, $org, &entries, $details)?;
             Ok(entries)
         }
         .await
     };
+}
+
+/// The entries `audit` appends after `prev`. An event dated before the head is recorded at
+/// the head's time.
+fn chain(prev: Option<&AuditEntry>, audit: &[AuditEvent]) -> Vec<AuditEntry> {
+    let mut head = prev.map(|p| head_entry(p.seq, p.hash.clone(), p.at.unix_seconds()));
+    let mut entries = Vec::with_capacity(audit.len());
+    for event in audit {
+        let at = match &head {
+            Some(p) if p.at > event.at => p.at,
+            _ => event.at,
+        };
+        let entry = audit::append(
+            head.as_ref(),
+            at,
+            &event.actor,
+            &event.action,
+            &event.subject,
+            event.details.clone(),
+        );
+        head = Some(head_entry(entry.seq, entry.hash.clone(), at.unix_seconds()));
+        entries.push(entry);
+    }
+    entries
 }
 
 /// The signing service's store: records and the per-org audit chain, on SQLite or
@@ -1025,6 +1069,62 @@ async fn sqlite_writer(
 }
 
 async fn commit_batch(pool: &SqlitePool, errs: &Errs, batch: Vec<Job>) {
+    // Most batches have no failing write: apply them all with a few statements and one
+    // head update per org. If anything fails, nothing of that attempt is kept and the batch
+    // runs again write by write, each in its own savepoint.
+    if batch.len() > 1
+        && let Ok(results) = try_batch(pool, errs, &batch).await
+    {
+        for (job, entries) in batch.into_iter().zip(results) {
+            let _ = job.reply.send(Ok(entries));
+        }
+        return;
+    }
+    commit_one_by_one(pool, errs, batch).await;
+}
+
+/// The whole batch in one transaction without savepoints; the audit entries of each org
+/// are inserted together and its head moved once. Any error fails the whole attempt.
+async fn try_batch(pool: &SqlitePool, errs: &Errs, batch: &[Job]) -> Result<Vec<Vec<AuditEntry>>> {
+    let mut tx = pool
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(|e| errs.db("write", e))?;
+    let mut heads: std::collections::HashMap<&str, Option<AuditEntry>> =
+        std::collections::HashMap::new();
+    let mut appended: Vec<(&str, Vec<AuditEntry>, Vec<String>)> = Vec::new();
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch {
+        let org = job.org.as_str();
+        write_records!(errs, tx, org, &job.prepared, SQLITE_INSERT_GROUPS)?;
+        if job.audit.is_empty() {
+            results.push(Vec::new());
+            continue;
+        }
+        let head = match heads.get(org) {
+            Some(head) => head.clone(),
+            None => lock_head!(errs, tx, org)?,
+        };
+        let entries = chain(head.as_ref(), &job.audit);
+        heads.insert(org, entries.last().cloned());
+        match appended.iter_mut().find(|(o, _, _)| *o == org) {
+            Some((_, all, details)) => {
+                all.extend(entries.iter().cloned());
+                details.extend(job.details.iter().cloned());
+            }
+            None => appended.push((org, entries.clone(), job.details.clone())),
+        }
+        results.push(entries);
+    }
+    for (org, entries, details) in &appended {
+        insert_audit!(errs, tx, *org, entries, details)?;
+    }
+    tx.commit().await.map_err(|e| errs.db("commit", e))?;
+    Ok(results)
+}
+
+/// Each write in its own savepoint of one transaction: a failing write is undone alone.
+async fn commit_one_by_one(pool: &SqlitePool, errs: &Errs, batch: Vec<Job>) {
     let fail_all = |batch: Vec<Job>, operation: &'static str, e: &sqlx::Error| {
         for job in batch {
             let _ = job.reply.send(Err(Error::Database {
