@@ -14,8 +14,9 @@
 //! The module reads its own configuration when loaded (SoftHSM2: `SOFTHSM2_CONF`); this crate
 //! never sets environment variables.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
@@ -50,6 +51,11 @@ pub struct Pkcs11Backend {
     slot: Slot,
     config: Pkcs11Config,
     pool: Mutex<Vec<Session>>,
+    /// Private-key handles and types by key id. Handles of token objects stay valid for the
+    /// application while the object exists, so a signature needs no object search (on
+    /// SoftHSM2 a search re-reads the token directory; on a network HSM it is a round trip).
+    /// A handle the token no longer knows is looked up again.
+    handles: RwLock<HashMap<String, (ObjectHandle, KeyType)>>,
 }
 
 impl std::fmt::Debug for Pkcs11Backend {
@@ -134,6 +140,7 @@ impl Pkcs11Backend {
             slot,
             config,
             pool: Mutex::new(Vec::new()),
+            handles: RwLock::new(HashMap::new()),
         };
         // Log in now, so a wrong PIN fails here; the session stays in the pool and keeps the
         // application's login state alive.
@@ -259,20 +266,59 @@ impl Pkcs11Backend {
             })
     }
 
+    /// The private key's handle and type, from the cache or the token.
+    fn private_key(&self, session: &Session, id: &KeyId) -> Result<(ObjectHandle, KeyType), Error> {
+        if let Some(found) = self
+            .handles
+            .read()
+            .ok()
+            .and_then(|h| h.get(id.as_str()).copied())
+        {
+            return Ok(found);
+        }
+        let h = self.find(session, id, ObjectClass::PRIVATE_KEY)?;
+        let key_type = self.key_type(session, id, h)?;
+        if let Ok(mut handles) = self.handles.write() {
+            handles.insert(id.as_str().to_owned(), (h, key_type));
+        }
+        Ok((h, key_type))
+    }
+
     fn sign_with(
         &self,
         session: &Session,
         id: &KeyId,
         message_or_digest: Input<'_>,
     ) -> Result<Vec<u8>, Error> {
-        let h = self.find(session, id, ObjectClass::PRIVATE_KEY)?;
-        let key_type = self.key_type(session, id, h)?;
+        match self.sign_once(session, id, &message_or_digest) {
+            Err(Error::Pkcs11 { .. }) if self.forget(id) => {
+                // A cached handle the token no longer knows: look the key up again, once.
+                self.sign_once(session, id, &message_or_digest)
+            }
+            other => other,
+        }
+    }
+
+    /// Drops a cached handle; true if there was one.
+    fn forget(&self, id: &KeyId) -> bool {
+        self.handles
+            .write()
+            .is_ok_and(|mut h| h.remove(id.as_str()).is_some())
+    }
+
+    fn sign_once(
+        &self,
+        session: &Session,
+        id: &KeyId,
+        message_or_digest: &Input<'_>,
+    ) -> Result<Vec<u8>, Error> {
+        let (h, key_type) = self.private_key(session, id)?;
         let (digest, hash) = match message_or_digest {
             Input::Message(m) => {
                 let hash = key_type.default_hash();
                 (hash.digest(m), hash)
             }
-            Input::Digest(d, hash) => (d.to_vec(), hash),
+            Input::Digest(d, hash) => (d.to_vec(), *hash),
         };
         check_digest(key_type, &digest, hash)?;
         if key_type.is_rsa() {

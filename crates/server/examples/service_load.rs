@@ -314,9 +314,10 @@ fn run(dir: &Path, seconds: f64) -> String {
         ));
     }
     md.push_str(&format!(
-        "\nRaw rates: signing SHA-256 digests through the same PKCS#11 backend code, in the load \
-         generator's process, with one thread (compared with 1 client) or {cores} threads, one per \
-         core (compared with 16 and 64 clients); {seconds:.0} s per run.\n"
+        "\nRaw rates: C_Sign of SHA-256 digests on a found key handle through the same PKCS#11 \
+         backend (session pool, handle cache), in the load generator's process before the service \
+         starts, with one thread (compared with 1 client) or {cores} threads, one per core \
+         (compared with 16 and 64 clients); {seconds:.0} s per run.\n"
     ));
     md
 }

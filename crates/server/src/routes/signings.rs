@@ -158,7 +158,7 @@ async fn sign(
     let input = &stored.request.input;
     let hash = keys::hash(input.algorithm)?;
     let outcome = match input.digest_bytes() {
-        Ok(digest) => match keys::sign(app, key_id.clone(), digest, hash).await {
+        Ok(digest) => match keys::sign(app, key_id.clone(), key_type, digest, hash).await {
             Ok(signature) => SigningOutcome::Signed(signature),
             Err(detail) => SigningOutcome::Failed(detail),
         },
