@@ -52,6 +52,8 @@ pub struct App {
     pub metrics: Metrics,
     /// How long requests wait for approval.
     pub request_expiry: Duration,
+    /// How long a request may stay InProcess before the sweeper fails it.
+    pub signing_timeout: Duration,
     /// When the OIDC key set was last fetched again for an unknown key id (a cache guard, not
     /// state another replica needs).
     pub jwks_refreshed: tokio::sync::Mutex<Option<std::time::Instant>>,

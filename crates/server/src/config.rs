@@ -10,6 +10,7 @@
 //! | `admin_group` | `SIGNET_ADMIN_GROUP` | `admins` |
 //! | `product_approval_group` | `SIGNET_PRODUCT_APPROVAL_GROUP` | `product-approvers` |
 //! | `request_expiry` | `SIGNET_REQUEST_EXPIRY` | `7d` |
+//! | `signing_timeout` | `SIGNET_SIGNING_TIMEOUT` | `10m` |
 //! | `local_tokens` | `SIGNET_LOCAL_TOKENS` | `true` |
 //! | `log_format` | `SIGNET_LOG_FORMAT` | `json` (or `text`) |
 //! | `pkcs11.module` | `SIGNET_PKCS11_MODULE` | (software key store) |
@@ -84,6 +85,10 @@ pub struct Config {
     /// How long a request waits for approval (`90s`, `30m`, `12h`, `7d`).
     #[serde(default = "default_request_expiry")]
     pub request_expiry: String,
+    /// A request still InProcess this long after its last change (its replica stopped while
+    /// signing) is failed; it is never signed again automatically.
+    #[serde(default = "default_signing_timeout")]
+    pub signing_timeout: String,
     /// Accept tokens of the local issuer.
     #[serde(default = "default_true")]
     pub local_tokens: bool,
@@ -162,6 +167,9 @@ fn default_product_approval_group() -> String {
 fn default_request_expiry() -> String {
     "7d".to_owned()
 }
+fn default_signing_timeout() -> String {
+    "10m".to_owned()
+}
 fn default_true() -> bool {
     true
 }
@@ -186,6 +194,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("SIGNET_ADMIN_GROUP", "admin_group"),
     ("SIGNET_PRODUCT_APPROVAL_GROUP", "product_approval_group"),
     ("SIGNET_REQUEST_EXPIRY", "request_expiry"),
+    ("SIGNET_SIGNING_TIMEOUT", "signing_timeout"),
     ("SIGNET_LOCAL_TOKENS", "local_tokens"),
     ("SIGNET_LOG_FORMAT", "log_format"),
     ("SIGNET_PKCS11_MODULE", "pkcs11.module"),
@@ -260,6 +269,7 @@ impl Config {
                     message: one_line(&e.to_string()),
                 })?;
         config.request_expiry()?;
+        config.signing_timeout()?;
         if let Some(oidc) = &config.oidc
             && oidc.jwks_url.is_none() == oidc.jwks_file.is_none()
         {
@@ -304,6 +314,16 @@ impl Config {
     pub fn request_expiry(&self) -> Result<Duration, ConfigError> {
         signet_auth::parse_ttl(&self.request_expiry).map_err(|e| ConfigError::Value {
             key: "request_expiry",
+            message: e.to_string(),
+        })
+    }
+}
+
+impl Config {
+    /// How long a request may stay InProcess.
+    pub fn signing_timeout(&self) -> Result<Duration, ConfigError> {
+        signet_auth::parse_ttl(&self.signing_timeout).map_err(|e| ConfigError::Value {
+            key: "signing_timeout",
             message: e.to_string(),
         })
     }

@@ -173,6 +173,7 @@ pub async fn build(config: Config) -> Result<Shared, StartError> {
     };
     let auth = Authenticator::new(local.as_ref(), oidc);
     let request_expiry = config.request_expiry()?;
+    let signing_timeout = config.signing_timeout()?;
     Ok(Arc::new(App {
         config,
         store,
@@ -181,6 +182,7 @@ pub async fn build(config: Config) -> Result<Shared, StartError> {
         clock: Arc::new(SystemClock),
         metrics: Metrics::default(),
         request_expiry,
+        signing_timeout,
         jwks_refreshed: tokio::sync::Mutex::new(None),
         key_cache: std::sync::RwLock::new(std::collections::HashMap::new()),
         signing_slots: tokio::sync::Semaphore::new(signing_parallelism()),
@@ -241,9 +243,12 @@ pub async fn run(
     served
 }
 
-/// Expires undecided requests past their deadline, forever.
+/// Expires undecided requests past their deadline and fails requests left InProcess,
+/// forever.
 async fn sweep(app: Shared) {
-    let period = (app.request_expiry / 4).clamp(Duration::from_secs(1), Duration::from_secs(30));
+    let period = (app.request_expiry / 4)
+        .min(app.signing_timeout / 2)
+        .clamp(Duration::from_secs(1), Duration::from_secs(30));
     let mut tick = tokio::time::interval(period);
     loop {
         tick.tick().await;
@@ -251,6 +256,11 @@ async fn sweep(app: Shared) {
             Ok(0) => {}
             Ok(n) => tracing::info!(expired = n, "expired undecided requests"),
             Err(e) => tracing::warn!(error = %e, "expiring requests failed"),
+        }
+        match crate::routes::signings::fail_stalled(&app).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(failed = n, "failed requests left InProcess"),
+            Err(e) => tracing::warn!(error = %e, "failing stalled requests failed"),
         }
     }
 }

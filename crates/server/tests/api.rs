@@ -956,3 +956,60 @@ async fn postgres_seed_workflow_and_restart() {
     assert_eq!(list["items"][0]["state"], 16);
     assert_chain_ok(&svc).await;
 }
+
+/// A request left InProcess (its replica stopped while signing) is failed by the sweeper,
+/// never signed again on its own.
+#[tokio::test]
+async fn requests_left_in_process_are_failed() {
+    let svc = Service::start_with(None, &[("SIGNET_SIGNING_TIMEOUT", "1s")]).await;
+    let (pid, op) = svc.approved_product("oci", "ECDSAP256").await;
+    let (_, req) = svc.requester().request_signature(&pid, &op, b"stuck").await;
+    let id = req["id"].as_str().unwrap().to_owned();
+    // Simulate a replica that took the request and died before storing the signature.
+    let store = &svc.app.store;
+    let record = store
+        .get(signet_store::Kind::SigningRequest, ORG, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut stuck = record.clone();
+    stuck.state = 8;
+    stuck.doc["request"]["state"] = json!(8);
+    stuck.updated_at -= 60;
+    store
+        .write(
+            ORG,
+            vec![signet_store::Write::Update {
+                record: stuck,
+                expected_version: record.version,
+            }],
+            vec![],
+        )
+        .await
+        .unwrap();
+    let mut got = Value::Null;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        got = svc.requester().get(&format!("/imagesignings/{id}")).await.1;
+        if got["state"] == 64 {
+            break;
+        }
+    }
+    assert_eq!(got["state"], 64, "{got}");
+    assert!(
+        got["errorDetail"].as_str().unwrap().contains("interrupted"),
+        "{got}"
+    );
+    assert!(got.get("signature").is_none());
+    assert_eq!(
+        svc.approver().decide(&id, "APPROVE", "").await.0,
+        StatusCode::CONFLICT
+    );
+    assert!(
+        audit_actions(&svc)
+            .await
+            .iter()
+            .any(|(a, s)| a == "request.failed" && *s == id)
+    );
+    assert_chain_ok(&svc).await;
+}

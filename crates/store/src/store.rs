@@ -57,6 +57,12 @@ const EXPIRED: &str = concat!(
     " FROM records WHERE kind = $1 AND state IN (1, 2) AND expires_at <= $2 \
      ORDER BY expires_at, org, id LIMIT $3"
 );
+const STALLED: &str = concat!(
+    "SELECT ",
+    record_columns!(),
+    " FROM records WHERE kind = $1 AND state = $2 AND updated_at <= $3 \
+     ORDER BY updated_at, org, id LIMIT $4"
+);
 const INSERT_RECORD: &str = "INSERT INTO records (kind, org, id, version, state, name, \
      product_id, requester, created_at, updated_at, expires_at, readers, approvers, doc) \
      VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
@@ -1038,6 +1044,31 @@ impl Store {
                 .fetch_all(pool)
                 .await
                 .map_err(|e| self.db("expired", e))?
+                .iter()
+                .map(|row| record_from_row(kind, row))
+                .collect()
+        })
+    }
+
+    /// Up to `limit` records of `kind` in any org that have been in `state` since
+    /// `updated_before` or earlier (e.g. requests left InProcess by a replica that stopped
+    /// while signing), longest first.
+    pub async fn stalled(
+        &self,
+        kind: Kind,
+        state: u32,
+        updated_before: i64,
+        limit: u64,
+    ) -> Result<Vec<Record>> {
+        with_pool!(self, |pool| {
+            sqlx::query(STALLED)
+                .bind(kind.as_str())
+                .bind(i64::from(state))
+                .bind(updated_before)
+                .bind(to_i64(limit))
+                .fetch_all(pool)
+                .await
+                .map_err(|e| self.db("stalled", e))?
                 .iter()
                 .map(|row| record_from_row(kind, row))
                 .collect()

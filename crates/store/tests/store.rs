@@ -102,6 +102,7 @@ cases!(
     deleted_tail_detected_as_truncation,
     restart_keeps_everything,
     expired_records,
+    stalled_records,
     corrupt_row_is_an_error,
     concurrent_stores_on_one_database,
     concurrent_failures_do_not_touch_other_writes,
@@ -844,6 +845,48 @@ async fn expired_records(db: Db) {
     assert!(
         store
             .expired(Kind::SigningRequest, 49, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn stalled_records(db: Db) {
+    let store = db.open().await;
+    for (org, id, state, updated_at) in [
+        ("acme", "a", 8, 100),
+        ("acme", "b", 8, 50),
+        ("acme", "c", 16, 10),
+        ("acme", "d", 8, 101),
+        ("beta", "e", 8, 100),
+    ] {
+        let mut r = record(Kind::SigningRequest, org, id, "op", 1);
+        r.state = state;
+        r.updated_at = updated_at;
+        insert(&store, r).await;
+    }
+    let stalled = store
+        .stalled(Kind::SigningRequest, 8, 100, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&stalled), ["b", "a", "e"]);
+    assert_eq!(
+        ids(&store
+            .stalled(Kind::SigningRequest, 8, 100, 1)
+            .await
+            .unwrap()),
+        ["b"]
+    );
+    assert!(
+        store
+            .stalled(Kind::SigningRequest, 16, 5, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .stalled(Kind::Product, 8, 1000, 10)
             .await
             .unwrap()
             .is_empty()

@@ -657,3 +657,53 @@ pub async fn expire_due(app: &App) -> Result<usize, signet_store::Error> {
     }
     Ok(expired)
 }
+
+/// Fails requests left InProcess longer than the signing timeout (a replica stopped between
+/// taking the request and storing its signature). They are never signed again on their own:
+/// if the original signer still finishes, its write loses the version check and its
+/// signature is dropped. Returns how many were failed.
+pub async fn fail_stalled(app: &App) -> Result<usize, signet_store::Error> {
+    let now = app.now();
+    let timeout = i64::try_from(app.signing_timeout.as_secs()).unwrap_or(i64::MAX);
+    let before = now.unix_seconds().saturating_sub(timeout);
+    let stalled = app
+        .store
+        .stalled(Kind::SigningRequest, State::InProcess.value(), before, 100)
+        .await?;
+    let mut failed = 0;
+    for record in stalled {
+        let Ok(mut stored) = decode(&record) else {
+            continue;
+        };
+        let detail = format!(
+            "interrupted: no signature was stored within {} s of signing starting; submit a new request",
+            app.signing_timeout.as_secs()
+        );
+        let Ok(next) =
+            request::finish_signing(&stored.request, SigningOutcome::Failed(detail), now)
+        else {
+            continue;
+        };
+        let Ok((_, op)) = target(app, &record.org, &stored).await else {
+            continue;
+        };
+        stored.request = next;
+        let event = AuditEvent {
+            at: now,
+            actor: "system".to_owned(),
+            action: "request.failed".to_owned(),
+            subject: record.id.clone(),
+            details: json!({"errorDetail": stored.request.error_detail, "stalledSince": record.updated_at}),
+        };
+        let write = Write::Update {
+            record: record_of(app, &record.org, &stored, &op),
+            expected_version: record.version,
+        };
+        match app.store.write(&record.org, vec![write], vec![event]).await {
+            Ok(_) => failed += 1,
+            Err(signet_store::Error::Stale { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(failed)
+}
