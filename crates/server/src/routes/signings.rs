@@ -21,7 +21,9 @@ use signet_store::{AuditEvent, Filter, Kind, Record, Write};
 use signet_workflow::State;
 use signet_workflow::digest::{DigestInput, HashAlgorithm};
 use signet_workflow::product::{OperationType, Product, ProductOperation};
-use signet_workflow::request::{self, Approval, DecisionKind, NewRequest, SigningOutcome};
+use signet_workflow::request::{
+    self, Approval, DecisionKind, NewRequest, SigningOutcome, SigningRequest,
+};
 
 use crate::app::{App, Caller, Shared};
 use crate::error::{ApiError, ApiResult};
@@ -626,36 +628,11 @@ pub async fn expire_due(app: &App) -> Result<usize, signet_store::Error> {
         .store
         .expired(Kind::SigningRequest, now.unix_seconds(), 100)
         .await?;
-    let mut expired = 0;
-    for record in due {
-        let Ok(mut stored) = decode(&record) else {
-            continue;
-        };
-        let Ok(next) = request::expire(&stored.request, now) else {
-            continue;
-        };
-        let Ok((_, op)) = target(app, &record.org, &stored).await else {
-            continue;
-        };
-        stored.request = next;
-        let event = AuditEvent {
-            at: now,
-            actor: "system".to_owned(),
-            action: "request.expire".to_owned(),
-            subject: record.id.clone(),
-            details: json!({"expiresAt": record.expires_at}),
-        };
-        let write = Write::Update {
-            record: record_of(app, &record.org, &stored, &op),
-            expected_version: record.version,
-        };
-        match app.store.write(&record.org, vec![write], vec![event]).await {
-            Ok(_) => expired += 1,
-            Err(signet_store::Error::Stale { .. }) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(expired)
+    system_transition(app, due, "request.expire", |record, stored| {
+        let next = request::expire(&stored.request, now).ok()?;
+        Some((next, json!({"expiresAt": record.expires_at})))
+    })
+    .await
 }
 
 /// Fails requests left InProcess longer than the signing timeout (a replica stopped between
@@ -670,18 +647,35 @@ pub async fn fail_stalled(app: &App) -> Result<usize, signet_store::Error> {
         .store
         .stalled(Kind::SigningRequest, State::InProcess.value(), before, 100)
         .await?;
-    let mut failed = 0;
-    for record in stalled {
+    let detail = format!(
+        "interrupted: no signature was stored within {} s of signing starting; submit a new request",
+        app.signing_timeout.as_secs()
+    );
+    system_transition(app, stalled, "request.failed", |record, stored| {
+        let outcome = SigningOutcome::Failed(detail.clone());
+        let next = request::finish_signing(&stored.request, outcome, now).ok()?;
+        let details = json!({"errorDetail": next.error_detail, "stalledSince": record.updated_at});
+        Some((next, details))
+    })
+    .await
+}
+
+/// Applies a transition the service makes on its own (actor `system`) to each record, with
+/// a version check: a record another replica changed meanwhile is left alone. Records the
+/// transition does not apply to are skipped. Returns how many changed.
+async fn system_transition(
+    app: &App,
+    records: Vec<Record>,
+    action: &str,
+    transition: impl Fn(&Record, &StoredRequest) -> Option<(SigningRequest, serde_json::Value)>,
+) -> Result<usize, signet_store::Error> {
+    let now = app.now();
+    let mut changed = 0;
+    for record in records {
         let Ok(mut stored) = decode(&record) else {
             continue;
         };
-        let detail = format!(
-            "interrupted: no signature was stored within {} s of signing starting; submit a new request",
-            app.signing_timeout.as_secs()
-        );
-        let Ok(next) =
-            request::finish_signing(&stored.request, SigningOutcome::Failed(detail), now)
-        else {
+        let Some((next, details)) = transition(&record, &stored) else {
             continue;
         };
         let Ok((_, op)) = target(app, &record.org, &stored).await else {
@@ -691,19 +685,19 @@ pub async fn fail_stalled(app: &App) -> Result<usize, signet_store::Error> {
         let event = AuditEvent {
             at: now,
             actor: "system".to_owned(),
-            action: "request.failed".to_owned(),
+            action: action.to_owned(),
             subject: record.id.clone(),
-            details: json!({"errorDetail": stored.request.error_detail, "stalledSince": record.updated_at}),
+            details,
         };
         let write = Write::Update {
             record: record_of(app, &record.org, &stored, &op),
             expected_version: record.version,
         };
         match app.store.write(&record.org, vec![write], vec![event]).await {
-            Ok(_) => failed += 1,
+            Ok(_) => changed += 1,
             Err(signet_store::Error::Stale { .. }) => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(failed)
+    Ok(changed)
 }
