@@ -217,6 +217,13 @@ pub async fn serve(args: &RunArgs) -> Result<(), StartError> {
         source,
     })?;
     tracing::info!(address = %local, database = ?app.store.backend(), "signet server listening");
+    if !local.ip().is_loopback() {
+        tracing::warn!(
+            address = %local,
+            "serving plain HTTP beyond loopback: bearer tokens cross the network in the clear; \
+             put a TLS-terminating proxy in front"
+        );
+    }
     run(listener, app, shutdown())
         .await
         .map_err(|source| StartError::Listen {
