@@ -1125,9 +1125,23 @@ async fn try_batch(pool: &SqlitePool, errs: &Errs, batch: &[Job]) -> Result<Vec<
         std::collections::HashMap::new();
     let mut appended: Vec<(&str, Vec<AuditEntry>, Vec<String>)> = Vec::new();
     let mut results = Vec::with_capacity(batch.len());
+    // New records of the whole batch go in with two multi-row statements at the end (the
+    // writer's statements are its critical path); updates run in order, one by one.
+    let mut inserts: Vec<(&str, &Prepared)> = Vec::new();
     for job in batch {
         let org = job.org.as_str();
-        write_records!(errs, tx, org, &job.prepared, SQLITE_INSERT_GROUPS)?;
+        let updates: Vec<&Prepared> = job
+            .prepared
+            .iter()
+            .filter(|w| w.expected_version.is_some())
+            .collect();
+        write_records!(errs, tx, org, updates, SQLITE_INSERT_GROUPS)?;
+        inserts.extend(
+            job.prepared
+                .iter()
+                .filter(|w| w.expected_version.is_none())
+                .map(|w| (org, w)),
+        );
         if job.audit.is_empty() {
             results.push(Vec::new());
             continue;
@@ -1147,11 +1161,107 @@ async fn try_batch(pool: &SqlitePool, errs: &Errs, batch: &[Job]) -> Result<Vec<
         }
         results.push(entries);
     }
+    insert_many(errs, &mut tx, &inserts).await?;
     for (org, entries, details) in &appended {
         insert_audit!(errs, tx, *org, entries, details)?;
     }
     tx.commit().await.map_err(|e| errs.db("commit", e))?;
     Ok(results)
+}
+
+/// Inserts new records and their groups with one multi-row statement each (per chunk).
+/// Any failure (a duplicate among them) fails the whole batch attempt.
+async fn insert_many(
+    errs: &Errs,
+    conn: &mut sqlx::SqliteConnection,
+    inserts: &[(&str, &Prepared)],
+) -> Result<()> {
+    /// Rows per statement (13 and 5 parameters a row, under SQLite's 32766).
+    const RECORD_ROWS: usize = 1000;
+    const GROUP_ROWS: usize = 5000;
+    for chunk in inserts.chunks(RECORD_ROWS) {
+        let mut sql = String::from(
+            "INSERT INTO records (kind, org, id, version, state, name, product_id, requester, \
+             created_at, updated_at, expires_at, readers, approvers, doc) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 13;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${}, 1", b + 1, b + 2, b + 3));
+            for k in 4..=13 {
+                sql.push_str(&format!(", ${}", b + k));
+            }
+            sql.push(')');
+        }
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (org, w) in chunk {
+            let r = &w.record;
+            query = query
+                .bind(r.kind.as_str())
+                .bind(*org)
+                .bind(r.id.as_str())
+                .bind(i64::from(r.state))
+                .bind(r.name.as_str())
+                .bind(r.product_id.as_deref())
+                .bind(r.requester.as_deref())
+                .bind(r.created_at)
+                .bind(r.updated_at)
+                .bind(r.expires_at)
+                .bind(w.readers.as_str())
+                .bind(w.approvers.as_str())
+                .bind(w.doc.as_str());
+        }
+        query
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| errs.db("write", e))?;
+    }
+    let mut rows: Vec<(&str, &str, &str, &str, &str)> = Vec::new();
+    for (org, w) in inserts {
+        let r = &w.record;
+        let mut seen = std::collections::BTreeSet::new();
+        for (role, groups) in [("reader", &r.readers), ("approver", &r.approvers)] {
+            for g in groups {
+                if seen.insert((role, g.as_str())) {
+                    rows.push((org, r.kind.as_str(), r.id.as_str(), role, g.as_str()));
+                }
+            }
+        }
+    }
+    for chunk in rows.chunks(GROUP_ROWS) {
+        let mut sql =
+            String::from("INSERT INTO record_groups (org, kind, id, role, group_name) VALUES ");
+        for i in 0..chunk.len() {
+            let b = i * 5;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5
+            ));
+        }
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (org, kind, id, role, group) in chunk {
+            query = query
+                .bind(*org)
+                .bind(*kind)
+                .bind(*id)
+                .bind(*role)
+                .bind(*group);
+        }
+        query
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| errs.db("write", e))?;
+    }
+    Ok(())
 }
 
 /// Each write in its own savepoint of one transaction: a failing write is undone alone.

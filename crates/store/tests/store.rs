@@ -106,6 +106,7 @@ cases!(
     corrupt_row_is_an_error,
     concurrent_stores_on_one_database,
     concurrent_failures_do_not_touch_other_writes,
+    concurrent_inserts_keep_their_groups,
 );
 
 fn record(kind: Kind, org: &str, id: &str, name: &str, created_at: i64) -> Record {
@@ -1056,6 +1057,70 @@ async fn concurrent_failures_do_not_touch_other_writes(db: Db) {
             r.id
         );
     }
+}
+
+/// Inserts committed together (SQLite writes them with multi-row statements) keep their
+/// reader and approver groups for filtered listing.
+async fn concurrent_inserts_keep_their_groups(db: Db) {
+    let store = Arc::new(db.open().await);
+    let tasks: Vec<_> = (0..60)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let id = format!("r{i}");
+                let mut r = record(Kind::SigningRequest, "acme", &id, "op", i);
+                r.readers = vec![
+                    format!("readers{}", i % 3),
+                    "all".to_owned(),
+                    "all".to_owned(),
+                ];
+                r.approvers = vec!["approvers".to_owned(), "all".to_owned()];
+                store
+                    .write(
+                        "acme",
+                        vec![Write::Insert(r)],
+                        vec![event(100, "request.create", &id)],
+                    )
+                    .await
+                    .unwrap();
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let count = |filter: Filter| {
+        let store = store.clone();
+        async move {
+            store
+                .list(Kind::SigningRequest, "acme", &filter, 0, 1000)
+                .await
+                .unwrap()
+                .total
+        }
+    };
+    let readable = |groups: &[&str]| Filter {
+        readable_by: Some(groups.iter().map(|g| (*g).to_owned()).collect()),
+        ..Filter::default()
+    };
+    assert_eq!(count(readable(&["readers0"])).await, 20);
+    assert_eq!(count(readable(&["readers1", "readers2"])).await, 40);
+    assert_eq!(count(readable(&["all"])).await, 60);
+    assert_eq!(count(readable(&["approvers"])).await, 0);
+    let decidable = Filter {
+        decidable_by: Some(vec!["approvers".to_owned()]),
+        ..Filter::default()
+    };
+    assert_eq!(count(decidable).await, 60);
+    let got = store
+        .get(Kind::SigningRequest, "acme", "r4")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.readers, ["readers1", "all", "all"]);
+    assert_eq!(got.version, 1);
+    let report = store.verify_audit("acme").await.unwrap();
+    assert_eq!((report.entries, report.broken), (60, None));
 }
 
 #[tokio::test]
