@@ -18,9 +18,11 @@
 //!   before the head is read; other processes wait (busy timeout 10 s). Within one process
 //!   every write goes to one writer task, which commits all the writes that queued up while
 //!   the previous commit ran in one transaction, each in its own SAVEPOINT (group commit):
-//!   concurrent writers share one fsync, and a write that fails (a conflict, a stale
-//!   version) is rolled back to its savepoint without touching the others. Every write is
-//!   answered only after the commit that makes it durable.
+//!   concurrent writers share one fsync. A batch is first tried in one pass — updates in
+//!   order, all new records and their groups with one multi-row statement each, one head
+//!   lock and one audit insert per org — and if anything in it fails (a conflict, a stale
+//!   version), again write by write, each in its own savepoint, so the failing write is
+//!   undone alone. Every write is answered only after the commit that makes it durable.
 //!
 //! Record updates are optimistic: `UPDATE … WHERE version = expected` — exactly one of
 //! several updates from the same version wins, the others get [`Error::Stale`].
