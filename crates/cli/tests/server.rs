@@ -218,42 +218,10 @@ fn openssl_verify(dir: &Path, pem: &[u8], data: &[u8], signature_b64: &str) {
     );
 }
 
-/// A SoftHSM2 token in `dir`; returns SOFTHSM2_CONF.
-fn softhsm_token(dir: &Path, label: &str) -> PathBuf {
-    let tokens = dir.join("tokens");
-    std::fs::create_dir_all(&tokens).unwrap();
-    let conf = dir.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n", tokens.display()),
-    )
-    .unwrap();
-    let out = Command::new("softhsm2-util")
-        .args([
-            "--init-token",
-            "--free",
-            "--label",
-            label,
-            "--pin",
-            PIN,
-            "--so-pin",
-            "so-8811",
-        ])
-        .env("SOFTHSM2_CONF", &conf)
-        .output()
-        .expect("softhsm2-util (package softhsm2)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    conf
-}
-
 #[test]
 fn pkcs11_backend_from_config_file() {
     let dir = tempfile::tempdir().unwrap();
-    let conf = softhsm_token(dir.path(), "signet-test");
+    let conf = signet_testkit::softhsm::Token::init(dir.path(), "signet-test", PIN).conf;
     let pin_file = dir.path().join("pin");
     std::fs::write(&pin_file, format!("{PIN}\n")).unwrap();
     let config = dir.path().join("signet.toml");

@@ -349,29 +349,8 @@ fn softhsm_backend_suite() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let tokens = dir.path().join("tokens");
-    std::fs::create_dir_all(&tokens).unwrap();
-    let conf = dir.path().join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
     let pin = "pin-5e1f0c9a77";
-    let out = Command::new("softhsm2-util")
-        .args(["--init-token", "--free", "--label", TOKEN_LABEL])
-        .args(["--pin", pin, "--so-pin", "so-pin-4411"])
-        .env("SOFTHSM2_CONF", &conf)
-        .output()
-        .expect("softhsm2-util (package softhsm2) must be installed");
-    assert!(
-        out.status.success(),
-        "softhsm2-util --init-token failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let conf = signet_testkit::softhsm::Token::init(dir.path(), TOKEN_LABEL, pin).conf;
 
     let out = Command::new(std::env::current_exe().unwrap())
         .args([

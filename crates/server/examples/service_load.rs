@@ -26,7 +26,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use signet_keys::{HashAlgorithm, KeyBackend, KeyType, Pin, Pkcs11Backend, Pkcs11Config};
 
-const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+use signet_testkit::softhsm::MODULE;
 const LABEL: &str = "signet-bench";
 const PIN: &str = "bench-pin-2291";
 const CHILD: &str = "SIGNET_BENCH_CHILD";
@@ -38,7 +38,7 @@ fn main() {
     let out = args.get(2).cloned();
     if std::env::var_os(CHILD).is_none() {
         let dir = tempfile::tempdir().unwrap();
-        let conf = softhsm_token(dir.path());
+        let conf = signet_testkit::softhsm::Token::init(dir.path(), LABEL, PIN).conf;
         let status = Command::new(std::env::current_exe().unwrap())
             .args(&args[1..])
             .env("SOFTHSM2_CONF", &conf)
@@ -53,32 +53,6 @@ fn main() {
     if let Some(out) = out {
         std::fs::write(out, report).unwrap();
     }
-}
-
-fn softhsm_token(dir: &Path) -> PathBuf {
-    let tokens = dir.join("tokens");
-    std::fs::create_dir_all(&tokens).unwrap();
-    let conf = dir.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    let out = Command::new("softhsm2-util")
-        .args(["--init-token", "--free", "--label", LABEL])
-        .args(["--pin", PIN, "--so-pin", "so-bench"])
-        .env("SOFTHSM2_CONF", &conf)
-        .output()
-        .expect("softhsm2-util");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    conf
 }
 
 /// Signatures per second with `threads` threads signing with one key for `seconds`.

@@ -313,6 +313,11 @@ impl From<&StoredRequest> for ImageSigning {
     }
 }
 
+/// The `?state=` filter of a list: absent, or a state's number or name.
+pub fn state_filter(state: Option<&str>) -> Result<Option<u32>, ApiError> {
+    Ok(state.map(parse_state).transpose()?.map(State::value))
+}
+
 /// A state from a `?state=` filter: its number or its name.
 pub fn parse_state(value: &str) -> Result<State, ApiError> {
     value

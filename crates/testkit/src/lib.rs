@@ -23,6 +23,7 @@ pub mod openssl_pki;
 pub mod postgres;
 mod proxy;
 mod registry;
+pub mod softhsm;
 mod token;
 
 pub use client::{Credentials, HttpResponse, Pusher};

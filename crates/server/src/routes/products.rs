@@ -25,7 +25,7 @@ use crate::app::{App, Caller, Shared};
 use crate::error::{ApiError, ApiResult};
 use crate::keys;
 use crate::routes::{decode_doc, list_page};
-use crate::views::{Body, Envelope, PageQuery, Q, StoredKey, parse_state};
+use crate::views::{Body, Envelope, PageQuery, Q, StoredKey, state_filter};
 
 /// Path `/{org}/api/v1/products/{id}`.
 #[derive(Debug, Deserialize)]
@@ -380,12 +380,7 @@ pub async fn list(
     Q(query): Q<ProductQuery>,
 ) -> ApiResult<Json<Envelope<Product>>> {
     let filter = Filter {
-        state: query
-            .state
-            .as_deref()
-            .map(parse_state)
-            .transpose()?
-            .map(State::value),
+        state: state_filter(query.state.as_deref())?,
         name: query.name.clone(),
         readable_by: Some(caller.groups()),
         ..Filter::default()

@@ -32,7 +32,7 @@ use crate::routes::products::{find_operation, find_product};
 use crate::routes::{decode_doc, list_page};
 use crate::views::{
     Body, Envelope, ImageSigning, NewImageSigning, PageQuery, Q, StoredKey, StoredRequest,
-    parse_json, parse_state,
+    parse_json, state_filter,
 };
 
 /// How often a decision is retried when another one changed the request meanwhile.
@@ -370,12 +370,7 @@ pub async fn list(
     Q(query): Q<SigningQuery>,
 ) -> ApiResult<Json<Envelope<ImageSigning>>> {
     let filter = Filter {
-        state: query
-            .state
-            .as_deref()
-            .map(parse_state)
-            .transpose()?
-            .map(State::value),
+        state: state_filter(query.state.as_deref())?,
         name: query.name.clone(),
         product_id: query.product.clone(),
         requester: query.requester.clone(),

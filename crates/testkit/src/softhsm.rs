@@ -1,0 +1,57 @@
+//! A SoftHSM2 token in a temporary directory: the configuration file that points SoftHSM2 at
+//! it (`SOFTHSM2_CONF`) and a token initialised with `softhsm2-util` (package softhsm2).
+//!
+//! SoftHSM2 reads `SOFTHSM2_CONF` when the module loads, so the caller passes [`Token::conf`]
+//! to a child process (or re-runs itself with it); setting it in-process would need `unsafe`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The PKCS#11 module of Debian's softhsm2 package.
+pub const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+/// An initialised token.
+#[derive(Debug, Clone)]
+pub struct Token {
+    /// The `SOFTHSM2_CONF` file.
+    pub conf: PathBuf,
+    /// The token label.
+    pub label: String,
+    /// The user PIN.
+    pub pin: String,
+}
+
+impl Token {
+    /// Writes `dir/softhsm2.conf` (token directory `dir/tokens`) and initialises a token
+    /// `label` with user PIN `pin` in the first free slot. Panics with the tool's message if
+    /// that fails (test support).
+    pub fn init(dir: &Path, label: &str, pin: &str) -> Token {
+        let tokens = dir.join("tokens");
+        std::fs::create_dir_all(&tokens).expect("create the token directory");
+        let conf = dir.join("softhsm2.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n",
+                tokens.display()
+            ),
+        )
+        .expect("write softhsm2.conf");
+        let out = Command::new("softhsm2-util")
+            .args(["--init-token", "--free", "--label", label, "--pin", pin])
+            .args(["--so-pin", "so-pin-4411"])
+            .env("SOFTHSM2_CONF", &conf)
+            .output()
+            .expect("softhsm2-util (package softhsm2) must be installed");
+        assert!(
+            out.status.success(),
+            "softhsm2-util --init-token failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Token {
+            conf,
+            label: label.to_owned(),
+            pin: pin.to_owned(),
+        }
+    }
+}
