@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Read as _;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -20,14 +19,6 @@ fn signet() -> Command {
     Command::new(env!("CARGO_BIN_EXE_signet"))
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A server process; stderr (its JSON log) goes to a file.
 struct Server {
     child: Child,
@@ -37,7 +28,7 @@ struct Server {
 
 impl Server {
     fn start(data: &Path, envs: &[(&str, &str)]) -> Server {
-        let port = free_port();
+        let port = signet_testkit::free_port();
         std::fs::create_dir_all(data).unwrap();
         let log = data.join(format!("server-{port}.log"));
         let mut cmd = signet();

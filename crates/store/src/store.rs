@@ -1327,14 +1327,14 @@ async fn commit_one_by_one(pool: &SqlitePool, errs: &Errs, batch: Vec<Job>) {
             }
         }
         Err(e) => {
+            // sqlx errors are not `Clone`: every write of the batch gets the same message.
+            let message = scrub(&e.to_string(), &errs.secrets);
             for (reply, _) in done {
-                let _ = reply.send(Err(errs.db("commit", e_clone(&e))));
+                let _ = reply.send(Err(Error::Database {
+                    operation: "commit",
+                    message: message.clone(),
+                }));
             }
         }
     }
-}
-
-/// sqlx errors are not `Clone`; a commit failure is reported to every write of the batch.
-fn e_clone(e: &sqlx::Error) -> sqlx::Error {
-    sqlx::Error::Protocol(e.to_string())
 }
