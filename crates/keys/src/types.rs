@@ -127,6 +127,34 @@ impl FromStr for KeyType {
     }
 }
 
+/// The key type a product's `keyType` names (the workflow keeps the wire names; this crate
+/// the key operations).
+impl From<signet_workflow::product::KeyType> for KeyType {
+    fn from(wire: signet_workflow::product::KeyType) -> Self {
+        use signet_workflow::product::KeyType as Wire;
+        match wire {
+            Wire::Rsa2048 => KeyType::Rsa2048,
+            Wire::Rsa3072 => KeyType::Rsa3072,
+            Wire::Rsa4096 => KeyType::Rsa4096,
+            Wire::EcdsaP256 => KeyType::EcdsaP256,
+            Wire::EcdsaP384 => KeyType::EcdsaP384,
+            Wire::EcdsaP521 => KeyType::EcdsaP521,
+        }
+    }
+}
+
+/// The hash a signing request's `hashAlgorithm` names.
+impl From<signet_workflow::digest::HashAlgorithm> for HashAlgorithm {
+    fn from(wire: signet_workflow::digest::HashAlgorithm) -> Self {
+        use signet_workflow::digest::HashAlgorithm as Wire;
+        match wire {
+            Wire::Sha256 => HashAlgorithm::Sha256,
+            Wire::Sha384 => HashAlgorithm::Sha384,
+            Wire::Sha512 => HashAlgorithm::Sha512,
+        }
+    }
+}
+
 /// The hash a digest handed to [`crate::KeyBackend::sign_digest`] was computed with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum HashAlgorithm {
@@ -293,6 +321,27 @@ mod tests {
         }
         assert!("ECDSA256".parse::<KeyType>().is_err());
         assert_eq!("RSA4096".parse::<KeyType>().unwrap(), KeyType::Rsa4096);
+    }
+
+    #[test]
+    fn workflow_wire_names_map_to_the_same_names() {
+        use signet_workflow::digest::HashAlgorithm as WireHash;
+        use signet_workflow::product::KeyType as WireKey;
+        for name in [
+            "RSA2048",
+            "RSA3072",
+            "RSA4096",
+            "ECDSAP256",
+            "ECDSAP384",
+            "ECDSAP521",
+        ] {
+            let wire = WireKey::parse(name).unwrap();
+            assert_eq!(KeyType::from(wire).as_str(), name);
+        }
+        for name in ["SHA256", "SHA384", "SHA512"] {
+            let wire = WireHash::parse(name).unwrap();
+            assert_eq!(HashAlgorithm::from(wire).as_str(), name);
+        }
     }
 
     #[test]

@@ -1,32 +1,15 @@
 //! The service's use of the key backend: generating an operation's key and signing a
 //! request's digest, off the async threads (PKCS#11 calls block).
 
-use std::str::FromStr;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use signet_keys::{HashAlgorithm, KeyId, KeyType};
-use signet_workflow::digest::HashAlgorithm as WireHash;
-use signet_workflow::product::KeyType as WireKeyType;
 
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 
 /// An operation's key: the backend's handle and the key type.
 pub type OperationKey = (KeyId, KeyType);
-
-/// The backend key type of a product's `keyType`.
-pub fn key_type(wire: WireKeyType) -> ApiResult<KeyType> {
-    KeyType::from_str(wire.as_str())
-        .map_err(|_| ApiError::bad_request(format!("keyType {wire:?} is not supported")))
-}
-
-/// The backend hash of a request's `hashAlgorithm`.
-pub fn hash(wire: WireHash) -> ApiResult<HashAlgorithm> {
-    HashAlgorithm::from_str(wire.as_str()).map_err(|_| {
-        ApiError::bad_request(format!("hashAlgorithm {} is not supported", wire.as_str()))
-    })
-}
 
 /// Refuses a hash the key type does not sign with (before anyone approves the request).
 pub fn check_hash(key: KeyType, hash: HashAlgorithm) -> ApiResult<()> {

@@ -261,7 +261,7 @@ async fn generate_keys(
         if token.public_key.is_some() {
             continue;
         }
-        let key_type = keys::key_type(token.key_type)?;
+        let key_type = signet_keys::KeyType::from(token.key_type);
         let label = format!(
             "{}-{}-{}",
             product.name,

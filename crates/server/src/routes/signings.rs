@@ -158,7 +158,7 @@ async fn sign(
     (key_id, key_type): OperationKey,
 ) -> ApiResult<Vec<AuditEvent>> {
     let input = &stored.request.input;
-    let hash = keys::hash(input.algorithm)?;
+    let hash = signet_keys::HashAlgorithm::from(input.algorithm);
     let outcome = match input.digest_bytes() {
         Ok(digest) => match keys::sign(app, key_id.clone(), key_type, digest, hash).await {
             Ok(signature) => SigningOutcome::Signed(signature),
@@ -297,7 +297,7 @@ pub async fn create(
             *algorithm
         }
     };
-    keys::check_hash(key_type, keys::hash(algorithm)?)?;
+    keys::check_hash(key_type, algorithm.into())?;
     let now = app.now();
     let id = uuid::Uuid::new_v4().to_string();
     let created = request::create(
