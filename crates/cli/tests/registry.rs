@@ -220,21 +220,36 @@ fn concurrent_signers_do_not_lose_layers() {
                     "--tlog-upload=false",
                     &img.reference(),
                 ])
-                .stderr(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
                 .spawn()
                 .unwrap()
         })
         .collect();
-    for mut c in children {
-        assert!(c.wait().unwrap().success());
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "a concurrent signer failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    assert_eq!(
-        sig_manifest(&reg, "app", &img.digest)["layers"]
-            .as_array()
-            .unwrap()
-            .len(),
-        n
-    );
+    let layers = sig_manifest(&reg, "app", &img.digest)["layers"]
+        .as_array()
+        .unwrap()
+        .len();
+    if layers != n {
+        let log: Vec<String> = reg
+            .log()
+            .lines()
+            .filter(|l| l.contains(".sig"))
+            .map(|l| l.chars().take(300).collect())
+            .collect();
+        panic!(
+            "{layers} of {n} layers survived; the registry saw:\n{}",
+            log.join("\n")
+        );
+    }
     for (_, pubkey) in &keys {
         env.verify(pubkey, &img.reference());
     }

@@ -6,6 +6,10 @@
 //!   requests authenticate up front), bearer tokens per (registry, scope), and resolved
 //!   credentials per registry.
 //! * Connections are kept alive and reused (reqwest's pool).
+//! * Transient answers (408, 499, 500, 502, 503, 504, 522 — go-containerregistry's default
+//!   list, so cosign behaves the same) are retried twice, after about 1 s and 3 s, when the
+//!   request can be replayed. Debian's docker-registry, for one, answers 500 to a manifest read
+//!   that races a write of the same tag.
 //! * Plain HTTP for loopback registries (as Docker does) and for any registry with
 //!   [`ClientOptions::allow_http`]; HTTPS otherwise.
 
@@ -28,6 +32,23 @@ use crate::{Error, Secret};
 pub const DEFAULT_MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 const DOCKER_CONTENT_DIGEST: &str = "docker-content-digest";
 const MAX_TAG_PAGES: usize = 10_000;
+/// Waits before the second and third attempt of a request that got a transient answer
+/// (go-containerregistry's default backoff: 1 s, factor 3, three attempts).
+const RETRY_DELAYS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
+
+/// Statuses that say "try again": go-containerregistry's default retry list.
+fn is_transient(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 499 | 500 | 502 | 503 | 504 | 522)
+}
+
+/// Up to a tenth of `base`, so that clients that failed together do not retry together.
+fn with_jitter(base: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    base + base.mul_f64(f64::from(nanos % 1000) / 10_000.0)
+}
 
 /// How the client talks to registries.
 #[derive(Debug, Clone)]
@@ -757,7 +778,35 @@ impl RegistryClient {
             Some(a) => req.header(AUTHORIZATION, a),
             None => req,
         };
-        let request = req.build().map_err(|e| classify(&repo.registry, &e))?;
+        let mut request = req.build().map_err(|e| classify(&repo.registry, &e))?;
+        for delay in RETRY_DELAYS {
+            // Streamed bodies cannot be replayed; their first answer is final.
+            let Some(again) = request.try_clone() else {
+                break;
+            };
+            let resp = self.execute_once(repo, op, request).await?;
+            if !is_transient(resp.status()) {
+                return Ok(resp);
+            }
+            tracing::debug!(
+                op,
+                status = resp.status().as_u16(),
+                "transient answer; retrying"
+            );
+            drop(resp);
+            tokio::time::sleep(with_jitter(delay)).await;
+            request = again;
+        }
+        self.execute_once(repo, op, request).await
+    }
+
+    /// One attempt: HTTPS first on a loopback registry, falling back to plain HTTP.
+    async fn execute_once(
+        &self,
+        repo: &Repo,
+        op: &str,
+        request: reqwest::Request,
+    ) -> Result<Response, Error> {
         let retry = request
             .try_clone()
             .filter(|r| self.may_fall_back_to_http(&repo.registry, r.url()));

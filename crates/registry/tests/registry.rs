@@ -264,3 +264,37 @@ async fn verification_fetch_is_three_requests_on_one_connection() {
         proxy.requests()
     );
 }
+
+#[tokio::test]
+async fn transient_errors_are_retried_like_cosign() {
+    let reg = TestRegistry::start();
+    let repo = Repo::new(reg.addr(), "signet/flaky");
+    let img = Image::new("flaky");
+    img.push(&anonymous_client(), &repo, "v1").await;
+
+    // Two 500s (docker-registry's answer to a read racing a tag write), then the real answer.
+    let proxy = CountingProxy::start(&reg.addr());
+    let via = Repo::new(proxy.addr(), "signet/flaky");
+    proxy.fail_connections(2, "GET /v2/signet/flaky/manifests/v1 ");
+    let m = anonymous_client()
+        .get_manifest(&via, "v1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.digest, img.digest());
+    assert_eq!(proxy.request_count(), 3, "{:?}", proxy.requests());
+
+    // Three in a row: the third answer is final and reported as the registry's error.
+    proxy.reset();
+    proxy.fail_connections(3, "GET /v2/signet/flaky/manifests/v1 ");
+    let err = anonymous_client()
+        .get_manifest(&via, "v1")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("500") && err.contains("unknown error"),
+        "{err}"
+    );
+    assert_eq!(proxy.request_count(), 3, "{:?}", proxy.requests());
+}

@@ -1,5 +1,6 @@
 //! [`CountingProxy`]: a loopback TCP proxy that counts the HTTP requests flowing
-//! through it (so tests and benchmarks can count requests per operation).
+//! through it (so tests and benchmarks can count requests per operation), and that can
+//! answer 500 in the registry's place to test clients' retries.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -17,7 +18,12 @@ struct Shared {
     /// Open sockets, shut down on drop.
     sockets: Mutex<Vec<TcpStream>>,
     connections: std::sync::atomic::AtomicUsize,
+    /// Connections still to be failed, and the text their first request line contains.
+    failures: Mutex<(usize, String)>,
 }
+
+/// What a registry answers when it hits an internal error.
+const INTERNAL_ERROR: &[u8] = b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 57\r\nConnection: close\r\n\r\n{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"unknown error\"}]}";
 
 /// A running proxy `127.0.0.1:PORT` → `upstream`. Stops on drop (closing open
 /// connections).
@@ -96,6 +102,14 @@ impl CountingProxy {
         self.shared.connections.load(Ordering::SeqCst)
     }
 
+    /// Answers 500 (`UNKNOWN: unknown error`, as docker-registry does) in place of the
+    /// upstream to the next `count` connections whose first request line contains
+    /// `containing` (e.g. `"GET /v2/app/manifests/"`), then closes them.
+    pub fn fail_connections(&self, count: usize, containing: &str) {
+        *self.shared.failures.lock().expect("testkit: proxy lock") =
+            (count, containing.to_string());
+    }
+
     /// Forgets the requests counted so far.
     pub fn reset(&self) {
         self.lock_requests().clear();
@@ -132,6 +146,10 @@ fn accept_loop(listener: TcpListener, upstream: &str, shared: &Arc<Shared>, stop
         }
         let Ok(client) = conn else { continue };
         shared.connections.fetch_add(1, Ordering::SeqCst);
+        if fails(&client, shared) {
+            answer_internal_error(client);
+            continue;
+        }
         let Ok(server) = TcpStream::connect(upstream) else {
             let _ = client.shutdown(Shutdown::Both);
             continue;
@@ -158,6 +176,59 @@ fn accept_loop(listener: TcpListener, upstream: &str, shared: &Arc<Shared>, stop
             .name("testkit-proxy-down".into())
             .spawn(move || pump(server2, client2, None));
     }
+}
+
+/// Whether this connection is one to fail: peeks (without consuming) at its first request
+/// line and counts it against [`CountingProxy::fail_connections`].
+fn fails(client: &TcpStream, shared: &Shared) -> bool {
+    let mut failures = shared.failures.lock().expect("testkit: proxy lock");
+    if failures.0 == 0 {
+        return false;
+    }
+    let _ = client.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut head = [0u8; 1024];
+    let mut line = String::new();
+    for _ in 0..100 {
+        let Ok(n) = client.peek(&mut head) else { break };
+        let seen = String::from_utf8_lossy(&head[..n]);
+        if let Some(end) = seen.find("\r\n") {
+            line = seen[..end].to_string();
+            break;
+        }
+        if n == head.len() || n == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = client.set_read_timeout(None);
+    if !line.contains(failures.1.as_str()) {
+        return false;
+    }
+    failures.0 -= 1;
+    shared
+        .requests
+        .lock()
+        .expect("testkit: proxy lock")
+        .push(line);
+    true
+}
+
+/// Reads the request head (so that closing does not reset the connection under the
+/// answer), answers 500 and closes.
+fn answer_internal_error(mut client: TcpStream) {
+    let _ = client.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match client.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let _ = client.write_all(INTERNAL_ERROR);
+    let _ = client.shutdown(Shutdown::Write);
+    // Drain what the client still sends (a body) until it closes.
+    while matches!(client.read(&mut buf), Ok(n) if n > 0) {}
 }
 
 /// Copies `from` → `to` until EOF, counting requests when `count` is given;

@@ -6,6 +6,11 @@
 //! (longer than our own read-to-write time, which bounds a concurrent writer's window), read
 //! the tag again and re-append if our layer is gone. Every writer does the same, so each one
 //! ends only after seeing its own layer survive the window in which another could drop it.
+//! Right before the write, a HEAD of the tag checks that nothing was written since our read
+//! (otherwise the attempt starts over), so a writer slowed down between its read and its
+//! write does not drop layers that others wrote and already confirmed.
+//! Concurrent signers of one image upload the same payload blob; a manifest write that the
+//! registry refuses because that blob is momentarily unknown starts the attempt over.
 
 use std::time::{Duration, Instant};
 
@@ -31,19 +36,25 @@ pub enum Outcome {
 
 /// Reads the current signature image for `digest` (an empty one if there is none).
 pub async fn read_signature_image(store: &Store, tag: &str) -> Result<SignatureImage> {
+    Ok(read_versioned(store, tag).await?.0)
+}
+
+/// The current signature image and the digest of its manifest (`None`: no tag yet).
+async fn read_versioned(store: &Store, tag: &str) -> Result<(SignatureImage, Option<Digest>)> {
     let Some(manifest) = store
         .get_manifest(tag)
         .await
         .with_context(|| format!("reading signature manifest {tag}"))?
     else {
-        return Ok(SignatureImage::empty(docker_media_types()));
+        return Ok((SignatureImage::empty(docker_media_types()), None));
     };
     let parsed = signet_oci::Manifest::from_slice(&manifest.bytes)?;
     let config = store
         .get_blob(&parsed.config.digest, MAX_CONFIG_BYTES)
         .await
         .context("reading signature image config")?;
-    Ok(SignatureImage::from_parts(&manifest.bytes, &config)?)
+    let image = SignatureImage::from_parts(&manifest.bytes, &config)?;
+    Ok((image, Some(manifest.digest)))
 }
 
 fn docker_media_types() -> bool {
@@ -67,9 +78,15 @@ pub async fn append(
     dedup: Option<SameKey<'_>>,
 ) -> Result<Outcome> {
     let tag = digest.tag_with_suffix("sig");
+    // Content-addressed and the same in every attempt: uploaded once, before the
+    // read-modify-write, to keep the window in which a concurrent writer can interleave short.
+    store
+        .put_blob(&layer.payload)
+        .await
+        .context("uploading the payload")?;
     for attempt in 0..MAX_ATTEMPTS {
         let started = Instant::now();
-        let mut image = read_signature_image(store, &tag).await?;
+        let (mut image, version) = read_versioned(store, &tag).await?;
         if let Some(verifies) = dedup
             && image.has_equivalent(layer, verifies)
         {
@@ -80,17 +97,36 @@ pub async fn append(
         }
         image.append(layer)?;
         store
-            .put_blob(&layer.payload)
-            .await
-            .context("uploading the payload")?;
-        store
             .put_blob(&image.config_bytes())
             .await
             .context("uploading the signature image config")?;
-        store
+        // The last moment to notice a write that landed since our read (the config upload
+        // may have been slow, or retried): then start over instead of dropping its layers.
+        let current = store
+            .head_manifest(&tag)
+            .await
+            .with_context(|| format!("checking signature manifest {tag}"))?
+            .map(|h| h.digest);
+        if current != version {
+            tracing_note(attempt);
+            continue;
+        }
+        match store
             .put_manifest(&tag, &image.manifest_bytes(), image.media_type())
             .await
-            .with_context(|| format!("writing signature manifest {tag}"))?;
+        {
+            Ok(_) => {}
+            Err(e) if blob_in_flux(&e) && attempt + 1 < MAX_ATTEMPTS => {
+                // Another signer is uploading the same payload blob (same image, same
+                // payload bytes) and the registry briefly does not know it: start over.
+                tracing_note(attempt);
+                tokio::time::sleep(jitter(attempt + 1)).await;
+                continue;
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("writing signature manifest {tag}"));
+            }
+        }
         let window = started.elapsed();
         let settle = (window * 3).max(Duration::from_millis(40)) + jitter(attempt);
         tokio::time::sleep(settle).await;
@@ -103,6 +139,13 @@ pub async fn append(
     bail!(
         "could not add the signature to {tag}: concurrent writers kept replacing it ({MAX_ATTEMPTS} attempts)"
     )
+}
+
+/// docker-registry refuses a manifest whose blob a concurrent upload of the same bytes is
+/// rewriting (`MANIFEST_BLOB_UNKNOWN`), although the blob was there a moment before.
+fn blob_in_flux(e: &signet_registry::Error) -> bool {
+    matches!(e, signet_registry::Error::UnexpectedStatus { status: 400, message, .. }
+        if message.contains("MANIFEST_BLOB_UNKNOWN"))
 }
 
 fn jitter(attempt: u32) -> Duration {
@@ -120,7 +163,7 @@ fn jitter(attempt: u32) -> Duration {
 fn tracing_note(attempt: u32) {
     if std::env::var_os("SIGNET_DEBUG").is_some() {
         eprintln!(
-            "signature layer was overwritten by a concurrent writer; retrying (attempt {})",
+            "a concurrent writer replaced the signature layer or its payload blob; retrying (attempt {})",
             attempt + 2
         );
     }
