@@ -1288,3 +1288,345 @@ fn product_lifecycle_update_disable_reject() {
     let p = w.remote_json(&w.users.admin, &["product", "get", "-I", id]);
     assert_eq!(p["state"], 32, "{p}");
 }
+
+/// Seed 000's DetachedSignature approach end to end, with signet in place of signing-tool and
+/// cosign and openssl as the external CA: a profile, a product whose code-signing certificate
+/// has an external root, its CSR signed by openssl and the chain uploaded, a registered and
+/// approved client that fetches the product secrets and runs the seed's jq/openssl pipeline
+/// on them, a signature made through the service, and verification against the root.
+#[test]
+fn detached_signature_with_external_ca_client_secrets_and_verification() {
+    use signet_testkit::openssl_pki::{Hierarchy, KeyAlg, openssl};
+    let w = World::new();
+    let cn = "OCI signing certificate for detached-product";
+    let profile = w.env.write(
+        "endsig-profile.yaml",
+        "name: oci-signing\ncertificateType: ENDENTITY\nvalidityDays: 365\n\
+         keyUsage: [digitalSignature]\nextendedKeyUsage: [codeSigning]\n\
+         subject: {C: FI, O: Acme}\nemail: ci@acme.example\noidcIssuer: https://acme.example\n",
+    );
+    let created = w.remote_json(
+        &w.users.admin,
+        &["pki", "profile", "create", "--file", &profile],
+    );
+    let profile_id = created["id"].as_str().expect("profile id").to_owned();
+    assert_eq!(created["name"], "oci-signing", "{created}");
+
+    // The seed's DetachedSignature product ($ENDSIGPROFILEID etc. substituted).
+    let product = w.env.write(
+        "detached.json",
+        format!(
+            r#"{{
+    "name": "detached-product",
+    "description": "Product for OCI container signing with detached signature",
+    "productType": "Production",
+    "enabled": true,
+    "caInfo": [
+        {{
+            "CN": "{cn}",
+            "description": "End-Entity certificate for OCI container signing",
+            "externalRoot": true,
+            "useCase": "CodeSigning",
+            "keyType": "RSA2048",
+            "certificateType": "ENDENTITY",
+            "profileID": "{profile_id}"
+        }}
+    ],
+    "rndKeys": [],
+    "productOperations": [
+        {{
+            "name": "OCI detached signature",
+            "description": "Generate detached signature for OCI containers",
+            "operationType": "DetachedSignature",
+            "approvalRule": {{
+                "name": "OCI signing rule",
+                "description": "Rule for OCI container signing",
+                "allowedGroups": ["{WRITERS}"],
+                "approvalGroups": ["{APPROVERS}"],
+                "blanketGroups": ["oci-blanket"]
+            }}
+        }}
+    ]
+}}"#
+        ),
+    );
+    let p = w.remote_json(&w.users.admin, &["product", "create", "--file", &product]);
+    let id = p["id"].as_str().unwrap().to_owned();
+    let op = p["productOperations"][0]["id"].as_str().unwrap().to_owned();
+    w.remote_json(
+        &w.users.product_approver,
+        &["product", "approve", "-I", &id],
+    );
+
+    // Signing refuses until the chain is there.
+    let img = w.reg.push_random_image("team/detached", "v1");
+    let api = w.srv.api();
+    let sign = |timeout: &str| {
+        w.env.run(&[
+            "sign",
+            "--remote",
+            &api,
+            "-t",
+            &w.users.blanket_writer,
+            "--product",
+            &id,
+            "--operation",
+            &op,
+            "--remote-timeout",
+            timeout,
+            &img.reference(),
+        ])
+    };
+    let out = sign("10s");
+    let (code, stderr) = code_and_stderr(&out);
+    assert_ne!(code, Some(0));
+    assert!(stderr.contains("certificate upload"), "{stderr}");
+
+    // Certificate issuance with an external root: the CSR out, openssl signs, the chain in.
+    let err = w.remote_fails(
+        &w.users.admin,
+        &[
+            "product",
+            "csr",
+            "-P",
+            &id,
+            "--cn",
+            "no such CN",
+            "-O",
+            "x.csr",
+        ],
+        1,
+    );
+    assert!(err.contains(cn), "the error lists the product's CNs: {err}");
+    let csr = w.env.p("service.csr");
+    w.remote_ok(
+        &w.users.admin,
+        &["product", "csr", "-P", &id, "--cn", cn, "-O", &csr],
+    );
+    let ca_dir = w.env.dir.path().join("external-ca");
+    let _ca = Hierarchy::seed002(&ca_dir, KeyAlg::EcP256);
+    std::fs::copy(&csr, ca_dir.join("service.csr")).unwrap();
+    openssl(
+        &ca_dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "service.csr",
+            "-CA",
+            "intermediate.pem",
+            "-CAkey",
+            "intermediate-key.pem",
+            "-copy_extensions",
+            "copy",
+            "-days",
+            "365",
+            "-out",
+            "service.pem",
+        ],
+    );
+    let read = |name: &str| std::fs::read_to_string(ca_dir.join(name)).unwrap();
+    let chain = w.env.write(
+        "chain.pem",
+        format!(
+            "{}{}{}",
+            read("service.pem"),
+            read("intermediate.pem"),
+            read("root.pem")
+        ),
+    );
+    // A chain for another key is refused with a clear error.
+    let wrong = w.env.write(
+        "wrong.pem",
+        format!("{}{}", read("leaf.pem"), read("intermediate.pem")),
+    );
+    let err = w.remote_fails(
+        &w.users.admin,
+        &[
+            "product",
+            "certificate",
+            "upload",
+            "-P",
+            &id,
+            "--cn",
+            cn,
+            "--chain",
+            &wrong,
+        ],
+        1,
+    );
+    assert!(err.contains("key"), "{err}");
+    w.remote_ok(
+        &w.users.admin,
+        &[
+            "product",
+            "certificate",
+            "upload",
+            "-P",
+            &id,
+            "--cn",
+            cn,
+            "--chain",
+            &chain,
+        ],
+    );
+
+    // A client registers, an approver approves, and the seed's commands read the secrets.
+    openssl(
+        w.env.dir.path(),
+        &["genrsa", "-out", "client.private", "2048"],
+    );
+    openssl(
+        w.env.dir.path(),
+        &[
+            "rsa",
+            "-in",
+            "client.private",
+            "-pubout",
+            "-out",
+            "client.public",
+        ],
+    );
+    let client = w.remote_json(
+        &w.users.writer,
+        &[
+            "clients",
+            "register",
+            "-P",
+            &id,
+            "--name",
+            "ci-runner",
+            "--public-key",
+            "client.public",
+        ],
+    );
+    let client_id = client["id"].as_str().unwrap().to_owned();
+    w.remote_fails(
+        &w.users.writer,
+        &[
+            "secrets",
+            "get",
+            "-P",
+            &id,
+            "-C",
+            "client.private",
+            "-O",
+            "early.json",
+        ],
+        22,
+    );
+    w.remote_ok(&w.users.approver, &["clients", "approve", "-I", &client_id]);
+    let script = r#"
+set -e
+signing-tool() { "$SIGNET" remote "$@"; }
+signing-tool -c -t $TOKEN -a $API_URL \
+    secrets get -P $PRODUCTID -C client.private -O prod.json
+jq -r '.caInfo[] | .cn' prod.json
+jq -r '.caInfo[] | select(.cn=="'"$CN"'") | .pkcs7chain' \
+    prod.json | base64 -d > chain.p7b
+openssl pkcs7 -in chain.p7b -inform PEM -print_certs > certs.pem
+openssl x509 -in certs.pem -pubkey -noout > publickey.pem
+"#;
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(w.env.dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", w.env.dir.path())
+        .env("SIGNET", env!("CARGO_BIN_EXE_signet"))
+        .env("PRODUCTID", &id)
+        .env("CN", cn)
+        .env("TOKEN", &w.users.writer)
+        .env("API_URL", w.srv.api())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "seed secrets commands failed:\n{stdout}\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        w.srv.log()
+    );
+    assert_eq!(stdout.trim(), cn);
+    let certs = std::fs::read_to_string(w.env.path("certs.pem")).unwrap();
+    assert_eq!(certs.matches("BEGIN CERTIFICATE").count(), 3, "{certs}");
+    assert!(certs.contains(cn), "{certs}");
+
+    // Signing through the service attaches the certificate and chain; the image verifies
+    // against the external root with cosign's identity checks, and with the public key the
+    // seed extracts from the certificate.
+    let out = sign("60s");
+    let (code, stderr) = code_and_stderr(&out);
+    assert_eq!(code, Some(0), "{stderr}\nserver log:\n{}", w.srv.log());
+    let root = ca_dir.join("root.pem").display().to_string();
+    w.env.ok(&[
+        "verify",
+        "--insecure-ignore-tlog",
+        "--insecure-ignore-sct",
+        "--cert-chain",
+        &root,
+        "--certificate-identity",
+        "ci@acme.example",
+        "--certificate-oidc-issuer",
+        "https://acme.example",
+        &img.reference(),
+    ]);
+    w.verify("publickey.pem", &img.reference());
+
+    // The seed's "Sign a container (DetachedSignature)" commands: the same DigestSigning
+    // request against the DetachedSignature operation, attached without the certificate and
+    // verified with the public key taken from it.
+    let img2 = w.reg.push_random_image("team/detached", "v2");
+    let script = r#"
+set -e
+signing-tool() { "$SIGNET" remote "$@"; }
+cosign() { "$SIGNET" "$@"; }
+cosign generate $IMAGE > payload2.json
+DIGEST=$(sha256sum < payload2.json | cut -d" " -f1 | xxd -r -p | base64 -w 0)
+REQUEST_ID=$(signing-tool -c -t $TOKEN -a $API_URL imagesigning add DigestSigning \
+    -N "OCI signing request" -D "Container image signing" \
+    -P $PRODUCTID --operid $OPERATIONID -p "$DIGEST" -H SHA256 | jq -r '.id')
+signing-tool -c -t $TOKEN -a $API_URL imagesigning get \
+    -I $REQUEST_ID -O signature2.b64 --skipBase64
+cosign attach signature --payload payload2.json --signature signature2.b64 $IMAGE
+cosign verify --key publickey.pem --insecure-ignore-tlog $IMAGE
+"#;
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(w.env.dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", w.env.dir.path())
+        .env("DOCKER_CONFIG", w.env.path("docker"))
+        .env("SIGNET", env!("CARGO_BIN_EXE_signet"))
+        .env("IMAGE", img2.reference())
+        .env("PRODUCTID", &id)
+        .env("OPERATIONID", &op)
+        .env("TOKEN", &w.users.blanket_writer)
+        .env("API_URL", w.srv.api())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "seed DetachedSignature commands failed:\n{}\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        w.srv.log()
+    );
+
+    let out = w.env.run(&[
+        "verify",
+        "--insecure-ignore-tlog",
+        "--insecure-ignore-sct",
+        "--cert-chain",
+        &root,
+        "--certificate-identity",
+        "someone@else.example",
+        "--certificate-oidc-issuer",
+        "https://acme.example",
+        &img.reference(),
+    ]);
+    assert_ne!(out.status.code(), Some(0));
+}

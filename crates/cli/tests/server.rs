@@ -598,3 +598,145 @@ fn two_server_processes_share_one_postgres() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// The service's PKI on SoftHSM2: the internal CA's root and intermediate keys and a
+/// product's end-entity key are made on the token, the certificates they sign verify with
+/// openssl, DetachedSignature signatures verify with the certificate's key, and an external
+/// root's CSR is signed on the token too.
+#[test]
+fn pki_keys_live_on_the_pkcs11_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = signet_testkit::softhsm::Token::init(dir.path(), "signet-pki", PIN).conf;
+    let data = dir.path().join("data");
+    let server = Server::start(
+        &data,
+        &[
+            ("SOFTHSM2_CONF", conf.to_str().unwrap()),
+            ("SIGNET_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so"),
+            ("SIGNET_PKCS11_TOKEN_LABEL", "signet-pki"),
+            ("SIGNET_PKCS11_PIN", PIN),
+        ],
+    );
+    let objects = || {
+        walk(&dir.path().join("tokens"))
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "object"))
+            .count()
+    };
+    let before = objects();
+    let admin = token(&data, "ada", "admins");
+    let profile = r#"{"name":"oci-signing","certificateType":"ENDENTITY","validityDays":365,"keyUsage":["digitalSignature"],"extendedKeyUsage":["codeSigning"],"subject":{"C":"FI","O":"Acme"},"email":"ci@acme.example","oidcIssuer":"https://acme.example"}"#;
+    let (code, created) = json_call(
+        "POST",
+        &format!("{}/cas/profiles", server.api()),
+        &admin,
+        Some(
+            &json!({"profileName": "oci-signing", "profileType": "END", "profileYAML": STANDARD.encode(profile)}),
+        ),
+    );
+    assert_eq!(code, 201, "{created}");
+    let profile_id = created["id"].as_str().unwrap().to_owned();
+    let (code, body) = json_call(
+        "POST",
+        &format!("{}/cas/internal", server.api()),
+        &admin,
+        Some(&json!({"subject": "/CN=HSM Root CA/O=Acme"})),
+    );
+    assert_eq!(code, 201, "{body}");
+    let product = |name: &str, external: bool| {
+        json!({"name": name, "description": "d", "productType": "Production", "enabled": true,
+            "caInfo": [{"CN": format!("{name} signer"), "description": "d", "externalRoot": external,
+                "useCase": "CodeSigning", "keyType": "RSA2048", "certificateType": "ENDENTITY", "profileID": profile_id}],
+            "rndKeys": [],
+            "productOperations": [{"name": "detached", "description": "d", "operationType": "DetachedSignature",
+                "approvalRule": {"name": "r", "description": "d", "allowedGroups": ["writers"],
+                    "approvalGroups": ["approvers"], "blanketGroups": ["fast"]}}]})
+    };
+    let pat = token(&data, "pat", "product-approvers");
+    let mut ids = Vec::new();
+    for (name, external) in [("internal", false), ("external", true)] {
+        let (code, created) = json_call(
+            "POST",
+            &format!("{}/products", server.api()),
+            &admin,
+            Some(&product(name, external)),
+        );
+        assert_eq!(code, 202, "{created}");
+        let id = created["id"].as_str().unwrap().to_owned();
+        let (code, _) = json_call(
+            "POST",
+            &format!("{}/products/approvals", server.api()),
+            &pat,
+            Some(&json!({"requestId": id, "decision": "APPROVE"})),
+        );
+        assert_eq!(code, 204);
+        ids.push((id, created));
+    }
+    // Root, intermediate and two end-entity keys: private and public objects on the token.
+    assert!(objects() >= before + 8, "{} -> {}", before, objects());
+
+    // The issued chain verifies with openssl; the signature with the certificate's key.
+    let fay = token(&data, "fay", "writers,fast");
+    let (pid, created) = &ids[0];
+    let op = created["productOperations"][0]["id"].as_str().unwrap();
+    let (code, req) = sign_request(&server, &fay, pid, op, b"hsm detached");
+    assert_eq!(code, 202, "{req}");
+    assert_eq!(req["state"], 16, "{req}");
+    let d = dir.path();
+    std::fs::write(d.join("leaf.pem"), req["certificate"].as_str().unwrap()).unwrap();
+    let chain = req["chain"].as_str().unwrap();
+    let split = chain.find("-----END CERTIFICATE-----").unwrap() + 26;
+    std::fs::write(d.join("intermediate.pem"), &chain[..split]).unwrap();
+    std::fs::write(d.join("root.pem"), &chain[split..]).unwrap();
+    let verify = Command::new("openssl")
+        .current_dir(d)
+        .args([
+            "verify",
+            "-CAfile",
+            "root.pem",
+            "-untrusted",
+            "intermediate.pem",
+            "leaf.pem",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let pubkey = Command::new("openssl")
+        .current_dir(d)
+        .args(["x509", "-in", "leaf.pem", "-pubkey", "-noout"])
+        .output()
+        .unwrap();
+    openssl_verify(
+        d,
+        &pubkey.stdout,
+        b"hsm detached",
+        req["signature"].as_str().unwrap(),
+    );
+
+    // The external root's CSR was signed on the token: openssl checks its self-signature.
+    let (_, external) = &ids[1];
+    let cert_id = external["caInfo"][0]["id"].as_str().unwrap();
+    let (code, entry) = json_call(
+        "GET",
+        &format!("{}/cas/cas/{cert_id}", server.api()),
+        &admin,
+        None,
+    );
+    assert_eq!(code, 200, "{entry}");
+    let csr = STANDARD.decode(entry["csr"].as_str().unwrap()).unwrap();
+    std::fs::write(d.join("service.csr"), csr).unwrap();
+    let checked = Command::new("openssl")
+        .current_dir(d)
+        .args(["req", "-in", "service.csr", "-noout", "-verify", "-text"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&checked.stdout);
+    assert!(checked.status.success(), "{text}");
+    assert!(text.contains("external signer"), "{text}");
+    assert!(text.contains("ci@acme.example"), "{text}");
+    assert!(!server.log_text().contains(PIN), "PIN in the log");
+}

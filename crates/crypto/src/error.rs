@@ -3,6 +3,7 @@
 //! Every message is lower-case, names the offending value where there is one and fits on
 //! one line, so that a command-line front end can print it as is.
 
+use crate::jwe::JweRejection;
 use crate::{KeyType, SignatureAlgorithm};
 
 /// Everything that can go wrong in `signet-crypto`.
@@ -157,6 +158,30 @@ pub enum Error {
     /// The system random number generator failed.
     #[error("the system random number generator failed")]
     Random,
+
+    /// A key that cannot receive a JWE: only RSA (RSA-OAEP) and P-256/P-384/P-521
+    /// (ECDH-ES+A256KW) keys can.
+    #[error(
+        "{key_type} keys cannot be JWE recipients (RSA keys use RSA-OAEP, P-256/P-384/P-521 keys ECDH-ES+A256KW)"
+    )]
+    UnsupportedJweKey {
+        /// The key's type.
+        key_type: KeyType,
+    },
+
+    /// A compact JWE was refused while decrypting.
+    #[error("invalid JWE: {reason}")]
+    InvalidJwe {
+        /// Why.
+        reason: JweRejection,
+    },
+
+    /// Making a compact JWE failed (crypto engine, or options that do not fit the key).
+    #[error("JWE encryption failed: {reason}")]
+    JweEncryptionFailed {
+        /// What failed.
+        reason: &'static str,
+    },
 
     /// A certificate or CSR is signed with an algorithm signet does not verify.
     #[error("unsupported certificate signature algorithm {oid}")]

@@ -12,6 +12,7 @@
 mod algorithm;
 pub mod cosign_key;
 mod error;
+pub mod jwe;
 mod oids;
 mod pem_util;
 mod private;
@@ -20,6 +21,7 @@ mod x509sig;
 
 pub use algorithm::{KeyType, SignatureAlgorithm};
 pub use error::Error;
+pub use jwe::{JwePart, JweRejection};
 pub use pem_util::pem_encode;
 pub use private::{PrivateKey, Signer};
 pub use public::PublicKey;

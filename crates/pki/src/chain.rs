@@ -13,11 +13,27 @@
 //! says cA=false is refused), keyUsage (if present) allows keyCertSign, pathLenConstraint
 //! counts the non-self-issued intermediates below, and an issuer's extKeyUsage (if present)
 //! must allow codeSigning too (Go's EKU nesting).
+//!
+//! Uploaded chains: [`check_chain_for_key`] checks a chain uploaded for a signing key held
+//! elsewhere (an HSM key whose CSR an external CA signed), so that it certifies exactly that
+//! key and hangs together before it is stored and handed to verifiers. It takes the chain leaf
+//! first, each certificate followed by its issuer, and checks, in this order: the leaf
+//! certifies the key; then for each certificate: the leaf is not a CA, every later certificate
+//! is a CA (basicConstraints cA=true, and keyCertSign if it has a keyUsage; a self-issued last
+//! certificate without basicConstraints is accepted as a legacy v1 root, as path validation
+//! does), and it is valid at `now`; then for each certificate: it names the next one as its
+//! issuer and that one's key verifies its signature. A self-issued last certificate (a root)
+//! must verify its own signature. The chain need not end at a root, and no trust decision is
+//! made there: that is [`verify_code_signing`]'s job. Errors ([`ChainUploadError`]) number
+//! the certificates from 1 (the leaf) as they appear in the upload.
 
 use std::time::SystemTime;
 
+use signet_crypto::PublicKey;
+
 use crate::Error;
 use crate::cert::{Certificate, OID_EKU_ANY, OID_EKU_CODE_SIGNING};
+use crate::error::rfc3339;
 
 const MAX_DEPTH: usize = 8;
 
@@ -223,4 +239,436 @@ fn check_path(path: &[Certificate], at: SystemTime) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Why an uploaded chain is refused. Certificates are numbered from 1 (the leaf).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChainUploadError {
+    /// No certificate at all.
+    #[error(
+        "the certificate chain is empty: upload the certificate issued for this key first, then \
+         its issuers"
+    )]
+    Empty,
+    /// The first certificate is for another key.
+    #[error(
+        "certificate 1 ({subject}) certifies another key ({found}), not this signing key \
+         ({expected}): the chain must start with the certificate issued for this key"
+    )]
+    WrongKey {
+        /// The first certificate's subject.
+        subject: String,
+        /// The key it certifies (type and SHA-256 fingerprint).
+        found: String,
+        /// The signing key (type and SHA-256 fingerprint).
+        expected: String,
+    },
+    /// A certificate cannot be read as needed (unsupported key, malformed extension).
+    #[error("certificate {index} ({subject}): {reason}")]
+    Unreadable {
+        /// Its position, from 1.
+        index: usize,
+        /// Its subject.
+        subject: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The first certificate is a CA certificate.
+    #[error(
+        "certificate 1 ({subject}) is a CA certificate (basicConstraints cA=true): the chain \
+         must start with the end-entity certificate issued for this key"
+    )]
+    LeafIsCa {
+        /// The first certificate's subject.
+        subject: String,
+    },
+    /// A certificate that issues the one before it is not a CA.
+    #[error(
+        "certificate {index} ({subject}) is not a CA ({reason}), so it cannot have issued \
+         certificate {}", .index - 1
+    )]
+    NotACa {
+        /// Its position, from 2.
+        index: usize,
+        /// Its subject.
+        subject: String,
+        /// What its extensions say.
+        reason: String,
+    },
+    /// A certificate's validity ended before `now`.
+    #[error(
+        "certificate {index} ({subject}) expired on {} (checked at {})",
+        rfc3339(*.not_after), rfc3339(*.now)
+    )]
+    Expired {
+        /// Its position, from 1.
+        index: usize,
+        /// Its subject.
+        subject: String,
+        /// Its notAfter.
+        not_after: SystemTime,
+        /// The time checked.
+        now: SystemTime,
+    },
+    /// A certificate's validity starts after `now`.
+    #[error(
+        "certificate {index} ({subject}) is not valid until {} (checked at {})",
+        rfc3339(*.not_before), rfc3339(*.now)
+    )]
+    NotYetValid {
+        /// Its position, from 1.
+        index: usize,
+        /// Its subject.
+        subject: String,
+        /// Its notBefore.
+        not_before: SystemTime,
+        /// The time checked.
+        now: SystemTime,
+    },
+    /// A certificate is not issued by the one after it.
+    #[error(
+        "certificate {index} ({subject}) is not issued by certificate {} ({issuer_subject}): \
+         {reason}", .index + 1
+    )]
+    NotIssuedBy {
+        /// Its position, from 1.
+        index: usize,
+        /// Its subject.
+        subject: String,
+        /// The next certificate's subject.
+        issuer_subject: String,
+        /// Name mismatch or signature failure.
+        reason: String,
+    },
+    /// The last certificate is self-issued but does not verify its own signature.
+    #[error(
+        "certificate {index} ({subject}) is self-issued but its self-signature does not verify: \
+         {reason}"
+    )]
+    BadSelfSignature {
+        /// Its position, from 1.
+        index: usize,
+        /// Its subject.
+        subject: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn unreadable(index: usize, cert: &Certificate) -> impl FnOnce(Error) -> ChainUploadError + '_ {
+    move |e| ChainUploadError::Unreadable {
+        index,
+        subject: cert.subject(),
+        reason: e.to_string(),
+    }
+}
+
+fn describe(key: &PublicKey) -> String {
+    let hex: String = key
+        .sha256_fingerprint()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{} key, SHA-256 {hex}…", key.key_type())
+}
+
+/// Checks an uploaded chain (leaf first) for the signing key `key` at time `now` (see the
+/// module documentation).
+pub fn check_chain_for_key(
+    chain: &[Certificate],
+    key: &PublicKey,
+    now: SystemTime,
+) -> Result<(), ChainUploadError> {
+    let Some(leaf) = chain.first() else {
+        return Err(ChainUploadError::Empty);
+    };
+    let leaf_key = leaf.public_key().map_err(unreadable(1, leaf))?;
+    if leaf_key != *key {
+        return Err(ChainUploadError::WrongKey {
+            subject: leaf.subject(),
+            found: describe(&leaf_key),
+            expected: describe(key),
+        });
+    }
+    let last = chain.len() - 1;
+    for (i, cert) in chain.iter().enumerate() {
+        let index = i + 1;
+        let constraints = cert.basic_constraints().map_err(unreadable(index, cert))?;
+        if i == 0 {
+            if let Some((true, _)) = constraints {
+                return Err(ChainUploadError::LeafIsCa {
+                    subject: cert.subject(),
+                });
+            }
+        } else {
+            let not_a_ca = |reason: &str| ChainUploadError::NotACa {
+                index,
+                subject: cert.subject(),
+                reason: reason.to_owned(),
+            };
+            match constraints {
+                Some((true, _)) => {}
+                Some((false, _)) => return Err(not_a_ca("basicConstraints cA=false")),
+                None if i == last && cert.is_self_issued() => {}
+                None => return Err(not_a_ca("it has no basicConstraints extension")),
+            }
+            if let Some(ku) = cert.key_usage().map_err(unreadable(index, cert))?
+                && !ku.key_cert_sign()
+            {
+                return Err(not_a_ca("its keyUsage does not allow keyCertSign"));
+            }
+        }
+        if now < cert.not_before() {
+            return Err(ChainUploadError::NotYetValid {
+                index,
+                subject: cert.subject(),
+                not_before: cert.not_before(),
+                now,
+            });
+        }
+        if now > cert.not_after() {
+            return Err(ChainUploadError::Expired {
+                index,
+                subject: cert.subject(),
+                not_after: cert.not_after(),
+                now,
+            });
+        }
+    }
+    for (i, cert) in chain.iter().enumerate() {
+        let index = i + 1;
+        if let Some(issuer) = chain.get(i + 1) {
+            let not_issued = |reason: String| ChainUploadError::NotIssuedBy {
+                index,
+                subject: cert.subject(),
+                issuer_subject: issuer.subject(),
+                reason,
+            };
+            if cert.issuer_der() != issuer.subject_der() {
+                return Err(not_issued(format!(
+                    "it names {} as its issuer",
+                    cert.issuer()
+                )));
+            }
+            cert.verify_signed_by(issuer)
+                .map_err(|e| not_issued(signature_failure(e)))?;
+        } else if cert.is_self_issued() {
+            cert.verify_signed_by(cert)
+                .map_err(|e| ChainUploadError::BadSelfSignature {
+                    index,
+                    subject: cert.subject(),
+                    reason: signature_failure(e),
+                })?;
+        }
+    }
+    Ok(())
+}
+
+fn signature_failure(e: Error) -> String {
+    match e {
+        Error::BadCertificateSignature { .. } => {
+            "its signature does not verify with that certificate's key".to_owned()
+        }
+        Error::UnsupportedSignature { oid, .. } => {
+            format!("its signature algorithm {oid} is not supported")
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use signet_crypto::{KeyType, PrivateKey};
+
+    use super::*;
+    use crate::dn::DistinguishedName;
+    use crate::issue::{
+        CaIssuer, IntermediateRequest, LeafRequest, RootRequest, issue_intermediate, issue_leaf,
+        issue_root,
+    };
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+    }
+
+    fn dn(s: &str) -> DistinguishedName {
+        DistinguishedName::parse(s).unwrap()
+    }
+
+    fn cert(der: &[u8]) -> Certificate {
+        Certificate::from_der(der).unwrap()
+    }
+
+    struct Pki {
+        leaf_key: PrivateKey,
+        leaf: Certificate,
+        inter: Certificate,
+        root: Certificate,
+    }
+
+    fn pki(root_name: &str) -> Pki {
+        let root_key = PrivateKey::generate(KeyType::P256).unwrap();
+        let root = issue_root(&RootRequest::new(dn(root_name)), &root_key, now()).unwrap();
+        let inter_key = PrivateKey::generate(KeyType::P256).unwrap();
+        let ca = CaIssuer::new(&root.der, &root_key).unwrap();
+        let inter = issue_intermediate(
+            &IntermediateRequest::new(dn("/O=Acme/CN=Intermediate")),
+            &inter_key.public_key(),
+            &ca,
+            now(),
+        )
+        .unwrap();
+        let leaf_key = PrivateKey::generate(KeyType::P256).unwrap();
+        let ca = CaIssuer::new(&inter.der, &inter_key).unwrap();
+        let leaf = issue_leaf(
+            &LeafRequest::new(
+                dn("/O=Acme/CN=Signer"),
+                vec!["ci@acme.example".into()],
+                vec![],
+                "https://acme.example",
+            ),
+            &leaf_key.public_key(),
+            &ca,
+            now(),
+        )
+        .unwrap();
+        Pki {
+            leaf_key,
+            leaf: cert(&leaf.der),
+            inter: cert(&inter.der),
+            root: cert(&root.der),
+        }
+    }
+
+    #[test]
+    fn accepts_a_good_chain_with_or_without_the_root() {
+        let p = pki("/O=Acme/CN=Root");
+        let key = p.leaf_key.public_key();
+        let full = [p.leaf.clone(), p.inter.clone(), p.root.clone()];
+        check_chain_for_key(&full, &key, now()).unwrap();
+        check_chain_for_key(&full[..2], &key, now()).unwrap();
+        check_chain_for_key(&full[..1], &key, now()).unwrap();
+    }
+
+    #[test]
+    fn refusals() {
+        let p = pki("/O=Acme/CN=Root");
+        let key = p.leaf_key.public_key();
+        let text = |r: Result<(), ChainUploadError>| r.unwrap_err().to_string();
+
+        assert_eq!(
+            check_chain_for_key(&[], &key, now()),
+            Err(ChainUploadError::Empty)
+        );
+
+        let other = PrivateKey::generate(KeyType::P256).unwrap().public_key();
+        let err = text(check_chain_for_key(
+            std::slice::from_ref(&p.leaf),
+            &other,
+            now(),
+        ));
+        assert!(
+            err.contains("certificate 1 (CN=Signer,O=Acme) certifies another key"),
+            "{err}"
+        );
+
+        // Leaf first, please.
+        let err = text(check_chain_for_key(
+            &[p.inter.clone(), p.root.clone()],
+            &key,
+            now(),
+        ));
+        assert!(err.contains("certifies another key"), "{err}");
+
+        // Missing the intermediate: the leaf names another issuer.
+        let err = text(check_chain_for_key(
+            &[p.leaf.clone(), p.root.clone()],
+            &key,
+            now(),
+        ));
+        assert!(
+            err.starts_with(
+                "certificate 1 (CN=Signer,O=Acme) is not issued by certificate 2 (CN=Root,O=Acme): \
+                 it names CN=Intermediate,O=Acme as its issuer"
+            ),
+            "{err}"
+        );
+
+        // Same names, other keys: the signature does not verify.
+        let q = pki("/O=Acme/CN=Root");
+        let err = text(check_chain_for_key(
+            &[p.leaf.clone(), p.inter.clone(), q.root.clone()],
+            &key,
+            now(),
+        ));
+        assert!(
+            err.contains("certificate 2 (CN=Intermediate,O=Acme) is not issued by certificate 3")
+                && err.contains("does not verify"),
+            "{err}"
+        );
+
+        // The leaf is not a CA, so it cannot issue anything.
+        let err = text(check_chain_for_key(
+            &[p.leaf.clone(), p.leaf.clone()],
+            &key,
+            now(),
+        ));
+        assert!(
+            err.contains(
+                "certificate 2 (CN=Signer,O=Acme) is not a CA (basicConstraints cA=false)"
+            ),
+            "{err}"
+        );
+
+        // Expiry and not-yet-valid name the certificate and the date.
+        let late = p.leaf.not_after() + Duration::from_secs(1);
+        let err = text(check_chain_for_key(
+            std::slice::from_ref(&p.leaf),
+            &key,
+            late,
+        ));
+        assert!(
+            err.starts_with("certificate 1 (CN=Signer,O=Acme) expired on 2024-11-13T22:13:20Z"),
+            "{err}"
+        );
+        let early = now() - Duration::from_secs(1);
+        let err = text(check_chain_for_key(
+            std::slice::from_ref(&p.leaf),
+            &key,
+            early,
+        ));
+        assert!(
+            err.contains("is not valid until 2023-11-14T22:13:20Z"),
+            "{err}"
+        );
+
+        // A root whose self-signature is broken (last byte of its signature flipped).
+        let mut der = p.root.der().to_vec();
+        if let Some(b) = der.last_mut() {
+            *b ^= 0x01;
+        }
+        let broken = cert(&der);
+        let err = text(check_chain_for_key(
+            &[p.leaf.clone(), p.inter.clone(), broken],
+            &key,
+            now(),
+        ));
+        assert!(
+            err.starts_with(
+                "certificate 3 (CN=Root,O=Acme) is self-issued but its self-signature does not verify"
+            ),
+            "{err}"
+        );
+
+        // A CA certificate first.
+        let inter_key_chain = [p.inter.clone()];
+        let inter_key = p.inter.public_key().unwrap();
+        let err = text(check_chain_for_key(&inter_key_chain, &inter_key, now()));
+        assert!(err.contains("is a CA certificate"), "{err}");
+    }
 }

@@ -10,6 +10,12 @@ pub enum Error {
     /// Issuing a certificate or CSR failed (see [`crate::issue::IssueError`]).
     #[error(transparent)]
     Issue(#[from] crate::issue::IssueError),
+    /// A certificate profile is invalid (see [`crate::profile::ProfileError`]).
+    #[error(transparent)]
+    Profile(#[from] crate::profile::ProfileError),
+    /// An uploaded chain was refused (see [`crate::chain::ChainUploadError`]).
+    #[error(transparent)]
+    ChainUpload(#[from] crate::chain::ChainUploadError),
     /// Bytes that should be a certificate are not one.
     #[error("invalid certificate: {reason}")]
     InvalidCertificate {
@@ -142,7 +148,7 @@ fn join(errors: &[Error]) -> String {
     texts.join("; ")
 }
 
-fn rfc3339(t: SystemTime) -> String {
+pub(crate) fn rfc3339(t: SystemTime) -> String {
     let secs = t
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

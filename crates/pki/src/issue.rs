@@ -2,9 +2,19 @@
 //! certificates cosign accepts with `--certificate`/`--certificate-chain`), CSRs for an
 //! external CA, and leaves issued from a CSR.
 //!
-//! Pure: the clock reading comes in as `now`, keys as [`PrivateKey`]/[`PublicKey`], and
-//! certificates as DER/PEM bytes; only the serial numbers come from the system's crypto RNG.
-//! rcgen (on aws-lc-rs) encodes and signs.
+//! Pure: the clock reading comes in as `now`, signing keys as [`Signer`]s (a software
+//! [`PrivateKey`] or a key in an HSM), subject keys as [`PublicKey`]s, and certificates as
+//! DER/PEM bytes; only the serial numbers come from the system's crypto RNG. rcgen encodes, the
+//! [`Signer`] signs (through a small adapter implementing rcgen's `SigningKey`), and every
+//! signature made is verified with the signer's public key before the result is returned.
+//!
+//! Signers: the [`Signer::algorithm`] decides the certificate's signature algorithm. ECDSA
+//! P-256/SHA-256, P-384/SHA-384, P-521/SHA-512, RSA PKCS#1 v1.5 SHA-256 and pure Ed25519 are
+//! accepted; anything else (ECDSA over a hash that does not match the curve, RSA-PSS,
+//! Ed25519ph) is refused with [`IssueError::UnsupportedSignerAlgorithm`]. A software Ed25519
+//! [`PrivateKey`] signs Ed25519ph through its own [`Signer`] impl (what cosign uses for
+//! blobs), which X.509 does not allow (RFC 8410): wrap software keys in [`X509Signer`], which
+//! signs pure Ed25519 for Ed25519 keys and is the key itself otherwise.
 //!
 //! Profiles, as `openssl x509 -text` shows them:
 //! * CA (root and intermediate): `basicConstraints` critical `CA:TRUE` (with `pathlen` when
@@ -13,7 +23,12 @@
 //!   `extendedKeyUsage` `Code Signing`, the SAN (`email:`/`URI:`), SKI, AKI, and the OIDC
 //!   issuer in both Fulcio extensions (non-critical): 1.3.6.1.4.1.57264.1.1 holding the raw
 //!   URL bytes (what cosign's legacy verification reads) and 1.3.6.1.4.1.57264.1.8 holding a
-//!   DER UTF8String of the URL.
+//!   DER UTF8String of the URL. The key usages and extended key usages can be chosen instead
+//!   ([`LeafRequest::key_usages`], [`LeafRequest::extended_key_usages`], e.g. from a
+//!   [`CertProfile`](crate::profile::CertProfile)): `keyCertSign` is never allowed, a
+//!   code-signing leaf needs `digitalSignature`, and the identity (SAN) and OIDC issuer are
+//!   required only when the leaf is for code signing (without an OIDC issuer the Fulcio
+//!   extensions are left out).
 //!
 //! Decisions:
 //! * Serial numbers: 16 random bytes, positive, always 16 bytes long when encoded.
@@ -39,18 +54,24 @@
 //! * Profile [`Profile::Notation`] additionally enforces the Notary Project certificate rules:
 //!   RSA ≥ 2048 or EC P-256/P-384/P-521 keys (no Ed25519) for the leaf and every CA, CA
 //!   certificates with critical `basicConstraints` `CA:TRUE` and critical `keyUsage` with
-//!   `keyCertSign`, no SHA-1 signatures (see [`check_notation_ca`]). The leaf profile already
-//!   satisfies the leaf rules (critical KU digitalSignature only; EKU codeSigning only).
+//!   `keyCertSign`, no SHA-1 signatures (see [`check_notation_ca`]). The default leaf profile
+//!   satisfies the leaf rules (critical KU digitalSignature only; EKU codeSigning only); chosen
+//!   usages must keep `digitalSignature` and `codeSigning` and may not add `keyCertSign`,
+//!   `cRLSign`, or the extended key usages serverAuth, emailProtection, timeStamping and
+//!   ocspSigning.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::time::SystemTime;
 
-use der::Encode;
+use der::{Decode, Encode};
 use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, DnType, DnValue, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, SanType, SerialNumber, SignatureAlgorithm,
+    IsCa, Issuer, KeyIdMethod, KeyUsagePurpose, PublicKeyData, SanType, SerialNumber, SigningKey,
 };
-use signet_crypto::{KeyType, PrivateKey, PublicKey};
+use signet_crypto::{
+    CertSignatureAlgorithm, KeyType, PrivateKey, PublicKey, SignatureAlgorithm, Signer,
+};
 use time::OffsetDateTime;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::der_parser::asn1_rs::Tag;
@@ -59,6 +80,7 @@ use x509_parser::prelude::{FromDer, X509CertificationRequest};
 use x509_parser::x509::X509Name;
 
 use crate::dn::{DistinguishedName, StringKind};
+use crate::profile::{ExtendedKeyUsage, KeyUsage};
 
 /// Fulcio's OIDC issuer extension, v1 (raw string bytes): 1.3.6.1.4.1.57264.1.1.
 pub const OID_FULCIO_ISSUER_V1: &[u64] = &[1, 3, 6, 1, 4, 1, 57264, 1, 1];
@@ -143,6 +165,30 @@ pub enum IssueError {
     /// A key cannot be used (type unsupported by the encoder, or unreadable).
     #[error("unsupported key: {0}")]
     UnsupportedKey(String),
+    /// The signer's algorithm cannot sign certificates or CSRs.
+    #[error("the signer's algorithm {algorithm} cannot sign certificates or CSRs: {reason}")]
+    UnsupportedSignerAlgorithm {
+        /// What [`Signer::algorithm`] said.
+        algorithm: SignatureAlgorithm,
+        /// Why, and what to use instead.
+        reason: String,
+    },
+    /// The signer failed to sign.
+    #[error("the signer failed: {0}")]
+    Signing(#[source] signet_crypto::Error),
+    /// The signer returned a signature that does not verify with its own public key.
+    #[error(
+        "the signer's {algorithm} signature over the {what} does not verify with its public key \
+         ({key_type}): the signer signs with another key or algorithm than it reports"
+    )]
+    BadSignerSignature {
+        /// What was signed ("certificate", "CSR").
+        what: &'static str,
+        /// What [`Signer::algorithm`] said.
+        algorithm: SignatureAlgorithm,
+        /// The type of [`Signer::public_key`].
+        key_type: KeyType,
+    },
     /// The Notary Project certificate rules are violated (`--profile notation`).
     #[error("the notation profile refuses this: {0}")]
     NotationProfile(String),
@@ -170,6 +216,13 @@ pub struct IssuedCert {
     pub pem: String,
     /// Things the caller should print (e.g. a validity clamped to the issuer's).
     pub warnings: Vec<String>,
+}
+
+impl IssuedCert {
+    /// The DER encoding (the same as [`IssuedCert::der`]).
+    pub fn cert_der(&self) -> &[u8] {
+        &self.der
+    }
 }
 
 /// A self-signed root CA.
@@ -217,8 +270,9 @@ impl IntermediateRequest {
     }
 }
 
-/// A code-signing leaf. For [`issue_leaf`] `subject` and `oidc_issuer` are required and at
-/// least one email or URI; for [`issue_leaf_from_csr`] missing fields come from the CSR.
+/// A code-signing leaf. For [`issue_leaf`] `subject` is required, and for a code-signing leaf
+/// (the default) `oidc_issuer` and at least one email or URI; for [`issue_leaf_from_csr`]
+/// missing fields come from the CSR.
 #[derive(Debug, Clone, Default)]
 pub struct LeafRequest {
     /// Subject name.
@@ -234,6 +288,10 @@ pub struct LeafRequest {
     pub validity_days: Option<u32>,
     /// Extra rules to enforce.
     pub profile: Profile,
+    /// The keyUsage bits (critical); `None` = `digitalSignature` only.
+    pub key_usages: Option<Vec<KeyUsage>>,
+    /// The extendedKeyUsage purposes; `None` = `codeSigning` only.
+    pub extended_key_usages: Option<Vec<ExtendedKeyUsage>>,
 }
 
 impl LeafRequest {
@@ -251,12 +309,14 @@ impl LeafRequest {
             oidc_issuer: Some(oidc_issuer.into()),
             validity_days: None,
             profile: Profile::Cosign,
+            key_usages: None,
+            extended_key_usages: None,
         }
     }
 }
 
 /// What goes into a CSR made by [`create_csr`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CsrRequest {
     /// Subject name.
     pub subject: DistinguishedName,
@@ -264,8 +324,50 @@ pub struct CsrRequest {
     pub emails: Vec<String>,
     /// URI SANs.
     pub uris: Vec<String>,
-    /// The OIDC issuer (both Fulcio extensions).
-    pub oidc_issuer: String,
+    /// The OIDC issuer (both Fulcio extensions); required when the CSR asks for codeSigning.
+    pub oidc_issuer: Option<String>,
+    /// The keyUsage bits asked for; `None` = `digitalSignature` only.
+    pub key_usages: Option<Vec<KeyUsage>>,
+    /// The extendedKeyUsage purposes asked for; `None` = `codeSigning` only.
+    pub extended_key_usages: Option<Vec<ExtendedKeyUsage>>,
+}
+
+/// A software [`PrivateKey`] as the [`Signer`] certificates need: it signs with the key type's
+/// default algorithm, except that Ed25519 keys sign pure Ed25519 (RFC 8410) instead of the
+/// Ed25519ph that [`PrivateKey`]'s own [`Signer`] impl uses.
+#[derive(Debug, Clone, Copy)]
+pub struct X509Signer<'a> {
+    key: &'a PrivateKey,
+}
+
+impl<'a> X509Signer<'a> {
+    /// Wraps `key`.
+    pub fn new(key: &'a PrivateKey) -> Self {
+        X509Signer { key }
+    }
+}
+
+impl<'a> From<&'a PrivateKey> for X509Signer<'a> {
+    fn from(key: &'a PrivateKey) -> Self {
+        X509Signer::new(key)
+    }
+}
+
+impl Signer for X509Signer<'_> {
+    fn public_key(&self) -> PublicKey {
+        self.key.public_key()
+    }
+
+    fn algorithm(&self) -> SignatureAlgorithm {
+        match self.key.key_type() {
+            KeyType::Ed25519 => SignatureAlgorithm::Ed25519,
+            _ => self.key.algorithm(),
+        }
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, signet_crypto::Error> {
+        self.key.sign_with(Signer::algorithm(self), message)
+    }
 }
 
 /// A leaf issued from a CSR, with the key it certifies.
@@ -277,10 +379,10 @@ pub struct IssuedLeaf {
     pub public_key: PublicKey,
 }
 
-/// A CA certificate and its private key, checked to belong together and to be a CA.
+/// A CA certificate and its signing key, checked to belong together and to be a CA.
 pub struct CaIssuer<'a> {
     cert_der: Vec<u8>,
-    key: &'a PrivateKey,
+    key: &'a dyn Signer,
     subject: String,
     subject_raw: Vec<u8>,
     rcgen_subject: rcgen::DistinguishedName,
@@ -302,8 +404,9 @@ impl std::fmt::Debug for CaIssuer<'_> {
 }
 
 impl<'a> CaIssuer<'a> {
-    /// Checks `cert_der` (a CA certificate) against `key` (its private key).
-    pub fn new(cert_der: &[u8], key: &'a PrivateKey) -> Result<Self, IssueError> {
+    /// Checks `cert_der` (a CA certificate) against `key` (the signer of its private key), and
+    /// that the signer's algorithm can sign certificates.
+    pub fn new(cert_der: &[u8], key: &'a dyn Signer) -> Result<Self, IssueError> {
         let cert = parse_cert(cert_der)?;
         let subject = cert.subject().to_string();
         let not_ca = |reason: &str| IssueError::NotACa {
@@ -327,6 +430,8 @@ impl<'a> CaIssuer<'a> {
         if cert.public_key().raw != key.public_key().to_spki_der() {
             return Err(IssueError::KeyMismatch { subject });
         }
+        // Refuse a signer that cannot sign certificates now rather than at the first issuance.
+        RcgenSigner::new(key)?;
         let ski = cert
             .iter_extensions()
             .find_map(|ext| match ext.parsed_extension() {
@@ -373,14 +478,14 @@ impl<'a> CaIssuer<'a> {
         self.not_after.into()
     }
 
-    fn rcgen_issuer(&self) -> Result<Issuer<'static, KeyPair>, IssueError> {
+    fn rcgen_issuer(&self) -> Result<Issuer<'static, RcgenSigner<'a>>, IssueError> {
         let mut params = CertificateParams::default();
         params.distinguished_name = self.rcgen_subject.clone();
         params.key_identifier_method = match &self.ski {
             Some(ski) => KeyIdMethod::PreSpecified(ski.clone()),
             None => KeyIdMethod::Sha256,
         };
-        Ok(Issuer::new(params, rcgen_key(self.key)?))
+        Ok(Issuer::new(params, RcgenSigner::new(self.key)?))
     }
 
     /// The validity window of a child asked to live `days` (else `default_days`) from `now`,
@@ -423,10 +528,10 @@ impl<'a> CaIssuer<'a> {
     }
 }
 
-/// Issues a self-signed root CA for `key`.
+/// Issues a self-signed root CA for the key of `key`, signed by it.
 pub fn issue_root(
     req: &RootRequest,
-    key: &PrivateKey,
+    key: &dyn Signer,
     now: SystemTime,
 ) -> Result<IssuedCert, IssueError> {
     let days = req.validity_days.unwrap_or(DEFAULT_ROOT_DAYS);
@@ -434,8 +539,18 @@ pub fn issue_root(
     let mut params = ca_params(&req.subject, req.path_len)?;
     params.not_before = not_before;
     params.not_after = not_after;
-    let cert = params.self_signed(&rcgen_key(key)?)?;
-    Ok(issued(cert.der().to_vec(), Vec::new()))
+    let signer = RcgenSigner::new(key)?;
+    let cert = params.self_signed(&signer).map_err(|e| signer.error(e))?;
+    let der = cert.der().to_vec();
+    let parsed = parse_cert(&der)?;
+    check_signature(
+        "certificate",
+        &parsed.signature_algorithm,
+        parsed.tbs_certificate.as_ref(),
+        &parsed.signature_value.data,
+        key,
+    )?;
+    Ok(issued(der, Vec::new()))
 }
 
 /// Issues an intermediate CA certificate for `subject_key`, signed by `ca`.
@@ -490,17 +605,18 @@ pub fn issue_leaf(
         .subject
         .as_ref()
         .ok_or_else(|| IssueError::InvalidRequest("a leaf needs a subject".to_owned()))?;
-    let oidc_issuer = req.oidc_issuer.as_deref().ok_or_else(|| {
-        IssueError::InvalidRequest("a leaf needs an OIDC issuer (--oidc-issuer)".to_owned())
-    })?;
+    if code_signing(req.extended_key_usages.as_deref()) && req.oidc_issuer.is_none() {
+        return Err(IssueError::InvalidRequest(
+            "a leaf needs an OIDC issuer (--oidc-issuer)".to_owned(),
+        ));
+    }
     let subject = rcgen_dn(subject)?;
     leaf(
         subject,
         &req.emails,
         &req.uris,
-        oidc_issuer,
-        req.validity_days,
-        req.profile,
+        req.oidc_issuer.as_deref(),
+        req,
         subject_key,
         ca,
         now,
@@ -606,7 +722,6 @@ pub fn parse_csr(csr_pem: &str) -> Result<CsrInfo, IssueError> {
 
 /// Reads the DER UTF8String of the .1.8 extension.
 fn utf8_from_der(bytes: &[u8]) -> Result<String, IssueError> {
-    use der::Decode;
     der::asn1::Utf8StringRef::from_der(bytes)
         .map(|s| s.as_str().to_owned())
         .map_err(|e| {
@@ -633,24 +748,20 @@ pub fn issue_leaf_from_csr(
     } else {
         (req.emails.clone(), req.uris.clone())
     };
-    let oidc_issuer = req
-        .oidc_issuer
-        .as_deref()
-        .or(csr.oidc_issuer.as_deref())
-        .ok_or_else(|| {
-            IssueError::InvalidRequest(
-                "no OIDC issuer: the CSR has no 1.3.6.1.4.1.57264.1.1/.1.8 extension and none \
-                 was given (--oidc-issuer)"
-                    .to_owned(),
-            )
-        })?;
+    let oidc_issuer = req.oidc_issuer.as_deref().or(csr.oidc_issuer.as_deref());
+    if code_signing(req.extended_key_usages.as_deref()) && oidc_issuer.is_none() {
+        return Err(IssueError::InvalidRequest(
+            "no OIDC issuer: the CSR has no 1.3.6.1.4.1.57264.1.1/.1.8 extension and none was \
+             given (--oidc-issuer)"
+                .to_owned(),
+        ));
+    }
     let mut cert = leaf(
         subject,
         &emails,
         &uris,
         oidc_issuer,
-        req.validity_days,
-        req.profile,
+        req,
         &csr.public_key,
         ca,
         now,
@@ -667,18 +778,48 @@ pub fn issue_leaf_from_csr(
     })
 }
 
-/// Makes a PEM CSR signed by `key`, asking for the leaf profile: the subject, the SANs, both
-/// Fulcio issuer extensions, keyUsage digitalSignature, EKU codeSigning and `CA:FALSE` (so an
-/// openssl CA with `-copy_extensions copy` produces the seed's certificate).
-pub fn create_csr(key: &PrivateKey, req: &CsrRequest) -> Result<String, IssueError> {
+/// Makes a PEM CSR for the key of `key`, signed by it, asking for the leaf profile: the
+/// subject, the SANs, both Fulcio issuer extensions, keyUsage digitalSignature (or
+/// [`CsrRequest::key_usages`]), EKU codeSigning (or [`CsrRequest::extended_key_usages`]) and
+/// `CA:FALSE` (so an openssl CA with `-copy_extensions copy` produces the seed's certificate).
+pub fn create_csr(key: &dyn Signer, req: &CsrRequest) -> Result<String, IssueError> {
+    let (key_usages, extended_key_usages) = leaf_usages(
+        req.key_usages.as_deref(),
+        req.extended_key_usages.as_deref(),
+        Profile::Cosign,
+    )?;
+    let code_signing = extended_key_usages.contains(&ExtendedKeyUsage::CodeSigning);
     let mut params = CertificateParams::default();
     params.distinguished_name = rcgen_dn(&req.subject)?;
     params.subject_alt_names = sans(&req.emails, &req.uris)?;
-    params.custom_extensions = fulcio_extensions(&req.oidc_issuer)?;
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
+    params.custom_extensions = match (&req.oidc_issuer, code_signing) {
+        (Some(issuer), _) => fulcio_extensions(issuer)?,
+        (None, false) => Vec::new(),
+        (None, true) => {
+            return Err(IssueError::InvalidRequest(
+                "a code-signing CSR needs an OIDC issuer (--oidc-issuer)".to_owned(),
+            ));
+        }
+    };
+    params.key_usages = key_usages.iter().map(|u| rcgen_key_usage(*u)).collect();
+    params.extended_key_usages = extended_key_usages
+        .iter()
+        .map(|u| rcgen_extended_key_usage(*u))
+        .collect();
     params.is_ca = IsCa::ExplicitNoCa;
-    let csr = params.serialize_request(&rcgen_key(key)?)?;
+    let signer = RcgenSigner::new(key)?;
+    let csr = params
+        .serialize_request(&signer)
+        .map_err(|e| signer.error(e))?;
+    let (_, parsed) = X509CertificationRequest::from_der(csr.der())
+        .map_err(|e| IssueError::InvalidCsr(e.to_string()))?;
+    check_signature(
+        "CSR",
+        &parsed.signature_algorithm,
+        parsed.certification_request_info.raw,
+        &parsed.signature_value.data,
+        key,
+    )?;
     Ok(csr.pem()?)
 }
 
@@ -759,19 +900,77 @@ pub fn certificate_pem(der: &[u8]) -> String {
 
 // ---------------------------------------------------------------------------------------
 
+/// Whether a leaf with these extended key usages (`None` = the default) is for code signing.
+fn code_signing(extended_key_usages: Option<&[ExtendedKeyUsage]>) -> bool {
+    extended_key_usages.is_none_or(|ekus| ekus.contains(&ExtendedKeyUsage::CodeSigning))
+}
+
+/// The leaf's usages (defaults filled in), checked against the leaf rules.
+fn leaf_usages<'r>(
+    key_usages: Option<&'r [KeyUsage]>,
+    extended_key_usages: Option<&'r [ExtendedKeyUsage]>,
+    profile: Profile,
+) -> Result<(&'r [KeyUsage], &'r [ExtendedKeyUsage]), IssueError> {
+    let key_usages = key_usages.unwrap_or(&[KeyUsage::DigitalSignature]);
+    let extended_key_usages = extended_key_usages.unwrap_or(&[ExtendedKeyUsage::CodeSigning]);
+    crate::profile::check_leaf_usages(
+        key_usages,
+        extended_key_usages,
+        profile == Profile::Notation,
+    )
+    .map_err(|problem| {
+        let text = format!("{}: {}", problem.field, problem.reason);
+        if problem.notation {
+            IssueError::NotationProfile(text)
+        } else {
+            IssueError::InvalidRequest(text)
+        }
+    })?;
+    Ok((key_usages, extended_key_usages))
+}
+
+fn rcgen_key_usage(usage: KeyUsage) -> KeyUsagePurpose {
+    match usage {
+        KeyUsage::DigitalSignature => KeyUsagePurpose::DigitalSignature,
+        KeyUsage::ContentCommitment => KeyUsagePurpose::ContentCommitment,
+        KeyUsage::KeyEncipherment => KeyUsagePurpose::KeyEncipherment,
+        KeyUsage::DataEncipherment => KeyUsagePurpose::DataEncipherment,
+        KeyUsage::KeyAgreement => KeyUsagePurpose::KeyAgreement,
+        KeyUsage::KeyCertSign => KeyUsagePurpose::KeyCertSign,
+        KeyUsage::CrlSign => KeyUsagePurpose::CrlSign,
+    }
+}
+
+fn rcgen_extended_key_usage(usage: ExtendedKeyUsage) -> ExtendedKeyUsagePurpose {
+    match usage {
+        ExtendedKeyUsage::CodeSigning => ExtendedKeyUsagePurpose::CodeSigning,
+        ExtendedKeyUsage::ServerAuth => ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsage::ClientAuth => ExtendedKeyUsagePurpose::ClientAuth,
+        ExtendedKeyUsage::EmailProtection => ExtendedKeyUsagePurpose::EmailProtection,
+        ExtendedKeyUsage::TimeStamping => ExtendedKeyUsagePurpose::TimeStamping,
+        ExtendedKeyUsage::OcspSigning => ExtendedKeyUsagePurpose::OcspSigning,
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn leaf(
     subject: rcgen::DistinguishedName,
     emails: &[String],
     uris: &[String],
-    oidc_issuer: &str,
-    validity_days: Option<u32>,
-    profile: Profile,
+    oidc_issuer: Option<&str>,
+    req: &LeafRequest,
     subject_key: &PublicKey,
     ca: &CaIssuer<'_>,
     now: SystemTime,
 ) -> Result<IssuedCert, IssueError> {
-    if emails.is_empty() && uris.is_empty() {
+    let profile = req.profile;
+    let (key_usages, extended_key_usages) = leaf_usages(
+        req.key_usages.as_deref(),
+        req.extended_key_usages.as_deref(),
+        profile,
+    )?;
+    let code_signing = extended_key_usages.contains(&ExtendedKeyUsage::CodeSigning);
+    if code_signing && emails.is_empty() && uris.is_empty() {
         return Err(IssueError::InvalidRequest(
             "a leaf needs at least one identity: an email (--email) or a URI (--uri)".to_owned(),
         ));
@@ -783,13 +982,19 @@ fn leaf(
     }
     let mut warnings = Vec::new();
     let (not_before, not_after) =
-        ca.child_validity(now, validity_days, DEFAULT_LEAF_DAYS, &mut warnings)?;
+        ca.child_validity(now, req.validity_days, DEFAULT_LEAF_DAYS, &mut warnings)?;
     let mut params = CertificateParams::default();
     params.distinguished_name = subject;
     params.subject_alt_names = sans(emails, uris)?;
-    params.custom_extensions = fulcio_extensions(oidc_issuer)?;
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
+    params.custom_extensions = match oidc_issuer {
+        Some(issuer) => fulcio_extensions(issuer)?,
+        None => Vec::new(),
+    };
+    params.key_usages = key_usages.iter().map(|u| rcgen_key_usage(*u)).collect();
+    params.extended_key_usages = extended_key_usages
+        .iter()
+        .map(|u| rcgen_extended_key_usage(*u))
+        .collect();
     params.is_ca = IsCa::ExplicitNoCa;
     params.use_authority_key_identifier_extension = true;
     params.serial_number = Some(random_serial()?);
@@ -806,10 +1011,19 @@ fn sign_child(
 ) -> Result<IssuedCert, IssueError> {
     let public = rcgen::SubjectPublicKeyInfo::from_der(subject_key.to_spki_der())?;
     let issuer = ca.rcgen_issuer()?;
-    let cert = params.signed_by(&public, &issuer)?;
+    let cert = params
+        .signed_by(&public, &issuer)
+        .map_err(|e| issuer.key().error(e))?;
     let der = cert.der().to_vec();
-    // The issuer name must be the issuer's subject byte for byte, or chains break.
     let parsed = parse_cert(&der)?;
+    check_signature(
+        "certificate",
+        &parsed.signature_algorithm,
+        parsed.tbs_certificate.as_ref(),
+        &parsed.signature_value.data,
+        ca.key,
+    )?;
+    // The issuer name must be the issuer's subject byte for byte, or chains break.
     if parsed.issuer().as_raw() != ca.subject_raw.as_slice() {
         return Err(IssueError::UnsupportedDn {
             name: ca.subject.clone(),
@@ -857,43 +1071,62 @@ fn parse_cert(der: &[u8]) -> Result<X509Certificate<'_>, IssueError> {
 fn sans(emails: &[String], uris: &[String]) -> Result<Vec<SanType>, IssueError> {
     let mut out = Vec::new();
     for e in emails {
-        let valid = e.is_ascii()
-            && !e.chars().any(|c| c.is_control() || c.is_whitespace())
-            && e.split_once('@')
-                .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty() && !d.contains('@'));
-        if !valid {
-            return Err(IssueError::InvalidRequest(format!(
-                "invalid email address {e:?} (expected local@domain, ASCII)"
-            )));
-        }
+        check_email(e).map_err(IssueError::InvalidRequest)?;
         out.push(SanType::Rfc822Name(e.as_str().try_into()?));
     }
     for u in uris {
-        let valid = u.is_ascii()
-            && !u.chars().any(|c| c.is_control() || c.is_whitespace())
-            && u.split_once(':').is_some_and(|(scheme, rest)| {
-                !rest.is_empty()
-                    && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                    && scheme
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-            });
-        if !valid {
-            return Err(IssueError::InvalidRequest(format!(
-                "invalid URI {u:?} (expected scheme:rest, ASCII, no spaces)"
-            )));
-        }
+        check_uri(u).map_err(IssueError::InvalidRequest)?;
         out.push(SanType::URI(u.as_str().try_into()?));
     }
     Ok(out)
 }
 
-fn fulcio_extensions(oidc_issuer: &str) -> Result<Vec<CustomExtension>, IssueError> {
-    if oidc_issuer.is_empty() || oidc_issuer.chars().any(char::is_control) {
-        return Err(IssueError::InvalidRequest(format!(
-            "invalid OIDC issuer {oidc_issuer:?}"
-        )));
+/// Checks an email SAN: `local@domain`, ASCII, no spaces or control characters.
+pub(crate) fn check_email(e: &str) -> Result<(), String> {
+    let valid = e.is_ascii()
+        && !e.chars().any(|c| c.is_control() || c.is_whitespace())
+        && e.split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty() && !d.contains('@'));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid email address {e:?} (expected local@domain, ASCII)"
+        ))
     }
+}
+
+/// Checks a URI SAN: `scheme:rest`, ASCII, no spaces or control characters.
+pub(crate) fn check_uri(u: &str) -> Result<(), String> {
+    let valid = u.is_ascii()
+        && !u.chars().any(|c| c.is_control() || c.is_whitespace())
+        && u.split_once(':').is_some_and(|(scheme, rest)| {
+            !rest.is_empty()
+                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        });
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid URI {u:?} (expected scheme:rest, ASCII, no spaces)"
+        ))
+    }
+}
+
+/// Checks an OIDC issuer: non-empty, no control characters.
+pub(crate) fn check_oidc_issuer(oidc_issuer: &str) -> Result<(), String> {
+    if oidc_issuer.is_empty() || oidc_issuer.chars().any(char::is_control) {
+        Err(format!("invalid OIDC issuer {oidc_issuer:?}"))
+    } else {
+        Ok(())
+    }
+}
+
+fn fulcio_extensions(oidc_issuer: &str) -> Result<Vec<CustomExtension>, IssueError> {
+    check_oidc_issuer(oidc_issuer).map_err(IssueError::InvalidRequest)?;
     let utf8 = der::asn1::Utf8StringRef::new(oidc_issuer)
         .and_then(|s| s.to_der())
         .map_err(|e| IssueError::InvalidRequest(format!("invalid OIDC issuer: {e}")))?;
@@ -903,20 +1136,127 @@ fn fulcio_extensions(oidc_issuer: &str) -> Result<Vec<CustomExtension>, IssueErr
     ])
 }
 
-fn rcgen_key(key: &PrivateKey) -> Result<KeyPair, IssueError> {
-    let alg: &'static SignatureAlgorithm = match key.key_type() {
-        KeyType::P256 => &rcgen::PKCS_ECDSA_P256_SHA256,
-        KeyType::P384 => &rcgen::PKCS_ECDSA_P384_SHA384,
-        KeyType::P521 => &rcgen::PKCS_ECDSA_P521_SHA512,
-        KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096 => &rcgen::PKCS_RSA_SHA256,
-        KeyType::Ed25519 => &rcgen::PKCS_ED25519,
+/// A [`Signer`] as rcgen's signing key. rcgen's errors carry no cause, so the signer's own
+/// error is kept aside and reported by [`RcgenSigner::error`].
+struct RcgenSigner<'a> {
+    signer: &'a dyn Signer,
+    algorithm: &'static rcgen::SignatureAlgorithm,
+    /// The subjectPublicKey BIT STRING contents.
+    public_key: Vec<u8>,
+    failure: RefCell<Option<signet_crypto::Error>>,
+}
+
+impl<'a> RcgenSigner<'a> {
+    fn new(signer: &'a dyn Signer) -> Result<Self, IssueError> {
+        let algorithm = signer.algorithm();
+        let public = signer.public_key();
+        let unsupported =
+            |reason: String| IssueError::UnsupportedSignerAlgorithm { algorithm, reason };
+        let rcgen_algorithm: &'static rcgen::SignatureAlgorithm = match algorithm {
+            SignatureAlgorithm::EcdsaP256Sha256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+            SignatureAlgorithm::EcdsaP384Sha384 => &rcgen::PKCS_ECDSA_P384_SHA384,
+            SignatureAlgorithm::EcdsaP521Sha512 => &rcgen::PKCS_ECDSA_P521_SHA512,
+            SignatureAlgorithm::RsaPkcs1Sha256 => &rcgen::PKCS_RSA_SHA256,
+            SignatureAlgorithm::Ed25519 => &rcgen::PKCS_ED25519,
+            SignatureAlgorithm::Ed25519ph => {
+                return Err(unsupported(
+                    "X.509 allows pure Ed25519 only (RFC 8410); for a software key use \
+                     issue::X509Signer"
+                        .to_owned(),
+                ));
+            }
+            SignatureAlgorithm::EcdsaP384Sha256
+            | SignatureAlgorithm::EcdsaP521Sha256
+            | SignatureAlgorithm::RsaPssSha256 => {
+                return Err(unsupported(
+                    "signet signs certificates with ECDSA P-256/SHA-256, P-384/SHA-384, \
+                     P-521/SHA-512, RSA PKCS#1 v1.5 SHA-256 or Ed25519"
+                        .to_owned(),
+                ));
+            }
+        };
+        if !algorithm.is_compatible_with(public.key_type()) {
+            return Err(unsupported(format!(
+                "it does not suit the signer's {} key",
+                public.key_type()
+            )));
+        }
+        let spki = spki::SubjectPublicKeyInfoRef::from_der(public.to_spki_der())
+            .map_err(|e| IssueError::UnsupportedKey(format!("the signer's public key: {e}")))?;
+        let public_key = spki
+            .subject_public_key
+            .as_bytes()
+            .ok_or_else(|| {
+                IssueError::UnsupportedKey(
+                    "the signer's public key is not a whole number of bytes".to_owned(),
+                )
+            })?
+            .to_vec();
+        let key = RcgenSigner {
+            signer,
+            algorithm: rcgen_algorithm,
+            public_key,
+            failure: RefCell::new(None),
+        };
+        // rcgen writes the SubjectPublicKeyInfo from the algorithm and the key bits: it must
+        // come out as the signer's own.
+        if key.subject_public_key_info() != public.to_spki_der() {
+            return Err(unsupported(format!(
+                "the certificate's key would not encode as the signer's {} key",
+                public.key_type()
+            )));
+        }
+        Ok(key)
+    }
+
+    /// The error to report for an rcgen failure: the signer's own when signing failed.
+    fn error(&self, e: rcgen::Error) -> IssueError {
+        match self.failure.borrow_mut().take() {
+            Some(cause) => IssueError::Signing(cause),
+            None => IssueError::Encoding(e),
+        }
+    }
+}
+
+impl PublicKeyData for RcgenSigner<'_> {
+    fn der_bytes(&self) -> &[u8] {
+        &self.public_key
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        self.algorithm
+    }
+}
+
+impl SigningKey for RcgenSigner<'_> {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        self.signer.sign(msg).map_err(|e| {
+            *self.failure.borrow_mut() = Some(e);
+            rcgen::Error::RemoteKeyError
+        })
+    }
+}
+
+/// Verifies a signature just made by `signer` (so a signer that signs with another key or
+/// hash than it reports is caught here, not by a verifier later).
+fn check_signature(
+    what: &'static str,
+    signature_algorithm: &x509_parser::x509::AlgorithmIdentifier<'_>,
+    tbs: &[u8],
+    signature: &[u8],
+    signer: &dyn Signer,
+) -> Result<(), IssueError> {
+    let public = signer.public_key();
+    let bad = || IssueError::BadSignerSignature {
+        what,
+        algorithm: signer.algorithm(),
+        key_type: public.key_type(),
     };
-    let pkcs8 = key.to_pkcs8_der();
-    KeyPair::from_pkcs8_der_and_sign_algo(
-        &rustls_pki_types::PrivatePkcs8KeyDer::from(pkcs8.as_slice()),
-        alg,
-    )
-    .map_err(|e| IssueError::UnsupportedKey(format!("{} key: {e}", key.key_type())))
+    let algorithm = CertSignatureAlgorithm::from_oid(&signature_algorithm.algorithm.to_id_string())
+        .map_err(|_| bad())?;
+    public
+        .verify_certificate_signature(algorithm, tbs, signature)
+        .map_err(|_| bad())
 }
 
 fn rcgen_dn(dn: &DistinguishedName) -> Result<rcgen::DistinguishedName, IssueError> {
@@ -1083,14 +1423,15 @@ mod tests {
         let root_key = PrivateKey::generate(kt).unwrap();
         let root = issue_root(
             &RootRequest::new(dn("/C=ES/O=IT/CN=Root")),
-            &root_key,
+            &X509Signer::new(&root_key),
             now(),
         )
         .unwrap();
         let inter_key = PrivateKey::generate(kt).unwrap();
         let mut req = IntermediateRequest::new(dn("/C=ES/O=IT/CN=Intermediate"));
         req.path_len = None;
-        let ca = CaIssuer::new(&root.der, &root_key).unwrap();
+        let signer = X509Signer::new(&root_key);
+        let ca = CaIssuer::new(&root.der, &signer).unwrap();
         let inter = issue_intermediate(&req, &inter_key.public_key(), &ca, now()).unwrap();
         Pki {
             root_key,
@@ -1149,7 +1490,8 @@ mod tests {
         }
 
         let leaf_key = PrivateKey::generate(kt).unwrap();
-        let ca = CaIssuer::new(&p.inter.der, &p.inter_key).unwrap();
+        let signer = X509Signer::new(&p.inter_key);
+        let ca = CaIssuer::new(&p.inter.der, &signer).unwrap();
         let issued = issue_leaf(&leaf_req(), &leaf_key.public_key(), &ca, now()).unwrap();
         assert!(issued.warnings.is_empty(), "{:?}", issued.warnings);
         let leaf = cert(&issued.der);
@@ -1328,7 +1670,8 @@ mod tests {
                 subject: dn("/C=ES/CN=Team B"),
                 emails: vec!["team-b@linuxera.org".into()],
                 uris: vec![],
-                oidc_issuer: ISSUER.into(),
+                oidc_issuer: Some(ISSUER.into()),
+                ..CsrRequest::default()
             },
         )
         .unwrap();
@@ -1380,7 +1723,8 @@ mod tests {
                 subject: dn("/CN=x"),
                 emails: vec!["a@b.c".into()],
                 uris: vec![],
-                oidc_issuer: ISSUER.into(),
+                oidc_issuer: Some(ISSUER.into()),
+                ..CsrRequest::default()
             },
         )
         .unwrap();
@@ -1417,7 +1761,8 @@ mod tests {
 
         // An Ed25519 CA cannot issue notation leaves.
         let e = pki(KeyType::Ed25519);
-        let ca = CaIssuer::new(&e.inter.der, &e.inter_key).unwrap();
+        let signer = X509Signer::new(&e.inter_key);
+        let ca = CaIssuer::new(&e.inter.der, &signer).unwrap();
         let err = issue_leaf(&req, &ok.public_key(), &ca, now()).unwrap_err();
         assert!(err.to_string().contains("CA "), "{err}");
         // The cosign profile accepts both.
@@ -1433,5 +1778,239 @@ mod tests {
         assert_eq!(certs, vec![p.inter.der.clone(), p.root.der.clone()]);
         assert_eq!(certificate_pem(&p.root.der), p.root.pem);
         assert!(p.root.pem.starts_with("-----BEGIN CERTIFICATE-----\n"));
+    }
+
+    /// A signer that is not a `PrivateKey`, misbehaving on request.
+    struct TestSigner {
+        key: PrivateKey,
+        algorithm: SignatureAlgorithm,
+        sign_with: Option<PrivateKey>,
+        fail: bool,
+    }
+
+    impl TestSigner {
+        fn new(kt: KeyType) -> Self {
+            let key = PrivateKey::generate(kt).unwrap();
+            TestSigner {
+                algorithm: key.algorithm(),
+                key,
+                sign_with: None,
+                fail: false,
+            }
+        }
+    }
+
+    impl Signer for TestSigner {
+        fn public_key(&self) -> PublicKey {
+            self.key.public_key()
+        }
+
+        fn algorithm(&self) -> SignatureAlgorithm {
+            self.algorithm
+        }
+
+        fn sign(&self, message: &[u8]) -> Result<Vec<u8>, signet_crypto::Error> {
+            if self.fail {
+                return Err(signet_crypto::Error::SigningFailed {
+                    algorithm: self.algorithm,
+                });
+            }
+            self.sign_with
+                .as_ref()
+                .unwrap_or(&self.key)
+                .sign_with(self.algorithm, message)
+        }
+    }
+
+    #[test]
+    fn signer_algorithms() {
+        let root = |s: &dyn Signer| issue_root(&RootRequest::new(dn("/CN=Root")), s, now());
+        // PrivateKey's own Signer signs Ed25519ph, which X.509 does not allow.
+        let ed = PrivateKey::generate(KeyType::Ed25519).unwrap();
+        let err = root(&ed).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                IssueError::UnsupportedSignerAlgorithm {
+                    algorithm: SignatureAlgorithm::Ed25519ph,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("X509Signer"), "{err}");
+        let cert_der = root(&X509Signer::new(&ed)).unwrap().der;
+        assert_eq!(
+            cert(&cert_der).signature_algorithm.algorithm.to_id_string(),
+            "1.3.101.112"
+        );
+        // CaIssuer refuses such a signer up front.
+        let err = CaIssuer::new(&cert_der, &ed).unwrap_err();
+        assert!(
+            matches!(err, IssueError::UnsupportedSignerAlgorithm { .. }),
+            "{err}"
+        );
+        CaIssuer::new(&cert_der, &X509Signer::new(&ed)).unwrap();
+        // ECDSA over a hash that does not match the curve, and RSA-PSS, are refused.
+        for (kt, algorithm) in [
+            (KeyType::P384, SignatureAlgorithm::EcdsaP384Sha256),
+            (KeyType::P521, SignatureAlgorithm::EcdsaP521Sha256),
+            (KeyType::Rsa2048, SignatureAlgorithm::RsaPssSha256),
+        ] {
+            let mut s = TestSigner::new(kt);
+            s.algorithm = algorithm;
+            let err = root(&s).unwrap_err();
+            assert!(
+                matches!(err, IssueError::UnsupportedSignerAlgorithm { .. }),
+                "{err}"
+            );
+            assert!(err.to_string().contains(algorithm.as_str()), "{err}");
+        }
+        // An algorithm for another key type.
+        let mut s = TestSigner::new(KeyType::P256);
+        s.algorithm = SignatureAlgorithm::EcdsaP384Sha384;
+        let err = root(&s).unwrap_err();
+        assert!(err.to_string().contains("does not suit"), "{err}");
+        // The signer's own error comes through.
+        let mut s = TestSigner::new(KeyType::P256);
+        s.fail = true;
+        let err = root(&s).unwrap_err();
+        assert!(matches!(err, IssueError::Signing(_)), "{err}");
+        let csr = create_csr(
+            &s,
+            &CsrRequest {
+                subject: dn("/CN=x"),
+                emails: vec!["a@b.c".into()],
+                oidc_issuer: Some(ISSUER.into()),
+                ..CsrRequest::default()
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(csr, IssueError::Signing(_)), "{csr}");
+        // A signer that signs with another key than it reports is caught.
+        let mut s = TestSigner::new(KeyType::P256);
+        s.sign_with = Some(PrivateKey::generate(KeyType::P256).unwrap());
+        let err = root(&s).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                IssueError::BadSignerSignature {
+                    what: "certificate",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let p = pki(KeyType::P256);
+        let mut s = TestSigner::new(KeyType::P256);
+        s.key = p.inter_key;
+        s.sign_with = Some(p.root_key);
+        let ca = CaIssuer::new(&p.inter.der, &s).unwrap();
+        let key = PrivateKey::generate(KeyType::P256).unwrap().public_key();
+        let err = issue_leaf(&leaf_req(), &key, &ca, now()).unwrap_err();
+        assert!(
+            matches!(err, IssueError::BadSignerSignature { .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn chosen_usages() {
+        let p = pki(KeyType::P256);
+        let signer = X509Signer::new(&p.inter_key);
+        let ca = CaIssuer::new(&p.inter.der, &signer).unwrap();
+        let key = PrivateKey::generate(KeyType::P256).unwrap().public_key();
+
+        let mut req = leaf_req();
+        req.key_usages = Some(vec![
+            KeyUsage::DigitalSignature,
+            KeyUsage::ContentCommitment,
+        ]);
+        req.extended_key_usages = Some(vec![
+            ExtendedKeyUsage::CodeSigning,
+            ExtendedKeyUsage::ClientAuth,
+        ]);
+        let issued = issue_leaf(&req, &key, &ca, now()).unwrap();
+        let leaf = cert(&issued.der);
+        let ku = leaf.key_usage().unwrap().unwrap();
+        assert!(ku.critical && ku.value.digital_signature() && ku.value.non_repudiation());
+        assert!(!ku.value.key_cert_sign());
+        let eku = leaf.extended_key_usage().unwrap().unwrap();
+        assert!(eku.value.code_signing && eku.value.client_auth && !eku.value.server_auth);
+
+        // keyCertSign is refused; code signing needs digitalSignature.
+        req.key_usages = Some(vec![KeyUsage::DigitalSignature, KeyUsage::KeyCertSign]);
+        let err = issue_leaf(&req, &key, &ca, now()).unwrap_err();
+        assert!(err.to_string().contains("keyCertSign is for CA"), "{err}");
+        req.key_usages = Some(vec![KeyUsage::KeyEncipherment]);
+        let err = issue_leaf(&req, &key, &ca, now()).unwrap_err();
+        assert!(err.to_string().contains("needs digitalSignature"), "{err}");
+        req.key_usages = Some(vec![]);
+        assert!(issue_leaf(&req, &key, &ca, now()).is_err());
+
+        // Notation refuses serverAuth.
+        req.key_usages = None;
+        req.extended_key_usages = Some(vec![
+            ExtendedKeyUsage::CodeSigning,
+            ExtendedKeyUsage::ServerAuth,
+        ]);
+        req.profile = Profile::Notation;
+        let err = issue_leaf(&req, &key, &ca, now()).unwrap_err();
+        assert!(matches!(err, IssueError::NotationProfile(_)), "{err}");
+
+        // Not for code signing: no identity or OIDC issuer needed, no Fulcio extensions.
+        let req = LeafRequest {
+            subject: Some(dn("/CN=client")),
+            extended_key_usages: Some(vec![ExtendedKeyUsage::ClientAuth]),
+            ..LeafRequest::default()
+        };
+        let issued = issue_leaf(&req, &key, &ca, now()).unwrap();
+        let leaf = cert(&issued.der);
+        assert!(leaf.subject_alternative_name().unwrap().is_none());
+        assert!(
+            leaf.iter_extensions()
+                .all(|e| e.oid.to_id_string() != "1.3.6.1.4.1.57264.1.1")
+        );
+        // But a code-signing leaf does.
+        let req = LeafRequest {
+            subject: Some(dn("/CN=signer")),
+            emails: vec!["a@b.c".into()],
+            ..LeafRequest::default()
+        };
+        let err = issue_leaf(&req, &key, &ca, now()).unwrap_err();
+        assert!(err.to_string().contains("OIDC issuer"), "{err}");
+
+        // The CSR asks for the chosen usages.
+        let csr_key = PrivateKey::generate(KeyType::P256).unwrap();
+        let csr = create_csr(
+            &csr_key,
+            &CsrRequest {
+                subject: dn("/CN=client"),
+                extended_key_usages: Some(vec![ExtendedKeyUsage::ClientAuth]),
+                key_usages: Some(vec![KeyUsage::DigitalSignature, KeyUsage::KeyAgreement]),
+                ..CsrRequest::default()
+            },
+        )
+        .unwrap();
+        let block = pem::parse(&csr).unwrap();
+        let (_, parsed) = X509CertificationRequest::from_der(block.contents()).unwrap();
+        let exts = parsed.requested_extensions().unwrap().collect::<Vec<_>>();
+        assert!(exts.iter().any(|e| matches!(
+            e,
+            ParsedExtension::ExtendedKeyUsage(eku) if eku.client_auth && !eku.code_signing
+        )));
+        assert!(exts.iter().any(|e| matches!(
+            e,
+            ParsedExtension::KeyUsage(ku) if ku.key_agreement() && ku.digital_signature()
+        )));
+        let err = create_csr(
+            &csr_key,
+            &CsrRequest {
+                subject: dn("/CN=signer"),
+                ..CsrRequest::default()
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("needs an OIDC issuer"), "{err}");
     }
 }

@@ -9,6 +9,7 @@
 //! - [`config`]: TOML file and `SIGNET_*` overrides.
 //! - [`serve`]: startup, the expiry sweeper, graceful shutdown.
 //! - [`routes`]: the API under `/{org}/api/v1` (see `docs/service-api.md`).
+//! - [`pki`]: the internal CA, products' certificates (issued or via CSR), uploaded chains.
 //! - [`error`]: the one problem-document error shape.
 
 pub mod app;
@@ -17,6 +18,7 @@ pub mod config;
 pub mod error;
 pub mod keys;
 pub mod metrics;
+pub mod pki;
 pub mod routes;
 pub mod serve;
 pub mod views;

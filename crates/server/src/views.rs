@@ -163,6 +163,10 @@ pub struct StoredRequest {
     /// The cosign payload (base64), when one was submitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<String>,
+    /// DetachedSignature: the signing certificate and its chain (PEM, leaf first), as they
+    /// were when the signature was made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<String>,
 }
 
 /// The key of an operation, as stored.
@@ -258,6 +262,12 @@ pub struct ImageSigning {
     /// Standard base64 of the signature, once Ready.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
+    /// DetachedSignature: the signing certificate (PEM), once Ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
+    /// DetachedSignature: the rest of the chain (PEM, intermediates first, root last).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_status: Option<String>,
@@ -303,6 +313,8 @@ impl From<&StoredRequest> for ImageSigning {
                 })
                 .collect(),
             signature: r.signature.clone(),
+            certificate: s.chain.first().cloned(),
+            chain: (s.chain.len() > 1).then(|| s.chain[1..].concat()),
             error_status: r.error_status.and_then(|e| {
                 serde_json::to_value(e)
                     .ok()

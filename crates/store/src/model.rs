@@ -17,15 +17,27 @@ pub enum Kind {
     SigningRequest,
     /// An operation key.
     OperationKey,
+    /// A PKI profile (`signet_pki::profile::CertProfile` in the hosted envelope).
+    Profile,
+    /// A product's certificate (`caInfo` entry): its key, CSR and chain.
+    Certificate,
+    /// The organisation's internal CA (root and intermediate).
+    OrgCa,
+    /// A registered client (`signet_workflow::client::Client`).
+    Client,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 4] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Product,
         Kind::ProductRequest,
         Kind::SigningRequest,
         Kind::OperationKey,
+        Kind::Profile,
+        Kind::Certificate,
+        Kind::OrgCa,
+        Kind::Client,
     ];
 
     /// The stored spelling.
@@ -35,6 +47,10 @@ impl Kind {
             Kind::ProductRequest => "product_request",
             Kind::SigningRequest => "signing_request",
             Kind::OperationKey => "operation_key",
+            Kind::Profile => "profile",
+            Kind::Certificate => "certificate",
+            Kind::OrgCa => "org_ca",
+            Kind::Client => "client",
         }
     }
 
@@ -50,6 +66,10 @@ impl Kind {
             Kind::ProductRequest => "product request",
             Kind::SigningRequest => "signing request",
             Kind::OperationKey => "operation key",
+            Kind::Profile => "PKI profile",
+            Kind::Certificate => "certificate",
+            Kind::OrgCa => "internal CA",
+            Kind::Client => "client",
         }
     }
 }

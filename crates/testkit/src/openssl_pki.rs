@@ -493,6 +493,14 @@ impl Hierarchy {
         (self.dir.join(cert), self.dir.join(key))
     }
 
+    /// Signs `csr` (a file in the hierarchy's directory) with the intermediate, valid only
+    /// from `start` to `end` (`YYYYMMDDHHMMSSZ`), extensions copied from the request; writes
+    /// `cert` there. For certificates that are expired or not yet valid.
+    pub fn sign_csr_dated(&self, csr: &str, cert: &str, start: &str, end: &str) {
+        let name = cert.trim_end_matches(".pem").replace(['/', '.'], "-");
+        self.ca_sign_dated(&name, csr, cert, start, end);
+    }
+
     /// Signs `csr` with the intermediate through `openssl ca` (which, unlike OpenSSL 3.0's
     /// `x509 -req`, takes explicit start and end dates), with a throwaway configuration and
     /// database under `ca-<name>/`. Extensions are copied from the request; the subject is kept

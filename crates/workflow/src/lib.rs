@@ -11,9 +11,11 @@
 //! - [`request`]: the signing-request state machine (LAAVAT's state values) and its
 //!   authorization rules.
 //! - [`product_approval`]: approval of new products and of changes to their operations.
+//! - [`client`]: client registrations (the keys product secrets are encrypted to).
 //! - [`audit`]: the append-only audit log as a SHA-256 hash chain.
 
 pub mod audit;
+pub mod client;
 pub mod digest;
 mod error;
 pub mod product;

@@ -23,6 +23,7 @@ use signet_crypto::cosign_key::{self, Password};
 use signet_pki::dn::DistinguishedName;
 use signet_pki::issue::{
     self, CaIssuer, CsrRequest, IntermediateRequest, IssuedCert, LeafRequest, Profile, RootRequest,
+    X509Signer,
 };
 
 use super::keys::{check_free, key_type, write_new};
@@ -188,7 +189,7 @@ fn root(args: RootArgs) -> Result<()> {
         validity_days: args.validity_days,
         path_len: args.path_len,
     };
-    let cert = issue::issue_root(&req, &key, SystemTime::now())?;
+    let cert = issue::issue_root(&req, &X509Signer::new(&key), SystemTime::now())?;
     write_cert(&cert_path, &cert, args.force)?;
     write_key(&key_path, &key, &password, args.force)
 }
@@ -199,7 +200,8 @@ fn intermediate(args: IntermediateArgs) -> Result<()> {
     let chain_path = format!("{}-chain.pem", args.out_prefix);
     check_free(&[&cert_path, &key_path, &chain_path], args.force)?;
     let ca = LoadedCa::load(&args.ca)?;
-    let issuer = ca.issuer()?;
+    let signer = X509Signer::new(&ca.key);
+    let issuer = ca.issuer(&signer)?;
     let password = new_key_password(&key_path, Some(&ca.password))?;
     let key = PrivateKey::generate(key_type(args.key_type))?;
     let req = IntermediateRequest {
@@ -238,7 +240,8 @@ fn leaf(args: LeafArgs) -> Result<()> {
         ProfileArg::Notation => Profile::Notation,
     };
     let ca = LoadedCa::load(&args.ca)?;
-    let issuer = ca.issuer()?;
+    let signer = X509Signer::new(&ca.key);
+    let issuer = ca.issuer(&signer)?;
     let chain = ca.chain_below_new_cert();
     if profile == Profile::Notation {
         for der in &chain {
@@ -252,6 +255,7 @@ fn leaf(args: LeafArgs) -> Result<()> {
         oidc_issuer: args.oidc_issuer.clone(),
         validity_days: args.validity_days,
         profile,
+        ..LeafRequest::default()
     };
     let now = SystemTime::now();
     match csr {
@@ -282,9 +286,10 @@ fn csr(args: CsrArgs) -> Result<()> {
         subject,
         emails: args.email,
         uris: args.uri,
-        oidc_issuer: args.oidc_issuer,
+        oidc_issuer: Some(args.oidc_issuer),
+        ..CsrRequest::default()
     };
-    let pem = issue::create_csr(&key, &req)?;
+    let pem = issue::create_csr(&X509Signer::new(&key), &req)?;
     write_new(&args.out, pem.as_bytes(), 0o644, args.force)?;
     eprintln!("Certificate signing request written to {}", args.out);
     Ok(())
@@ -336,8 +341,9 @@ impl LoadedCa {
         })
     }
 
-    fn issuer(&self) -> Result<CaIssuer<'_>> {
-        let issuer = CaIssuer::new(&self.cert_der, &self.key)
+    /// The CA as an issuer signing with `signer` (made from the CA's key).
+    fn issuer<'s>(&self, signer: &'s X509Signer<'s>) -> Result<CaIssuer<'s>> {
+        let issuer = CaIssuer::new(&self.cert_der, signer)
             .with_context(|| format!("using {}.pem as the CA", self.prefix))?;
         if !issuer.is_self_signed() && self.chain.is_empty() {
             eprintln!(

@@ -2,7 +2,10 @@
 //! hosted service's `signing-tool` for the commands its OCI signing example uses
 //! (`signing-tool -c -t $TOKEN -a $API_URL imagesigning add DigestSigning …`). Global flags
 //! come before the subcommand, as there. Answers are printed as the service's JSON (pretty,
-//! camelCase as served) or, with `--output table`, as aligned columns.
+//! camelCase as served) or, with `--output table`, as aligned columns. Besides products and
+//! signing requests: the PKI (certificate profiles, the internal CA, CSRs and chains of
+//! products' certificates under an external root), client registrations and the products'
+//! secrets they receive.
 
 use std::io::Write;
 
@@ -11,10 +14,11 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
 use crate::remote::client::{Options, enc};
-use crate::remote::error::{RequestFinished, RequestPending};
+use crate::remote::clients::{self as reg, Registration};
+use crate::remote::error::{ApiError, RequestFinished, RequestPending};
 use crate::remote::table::{self, Kind};
 use crate::remote::wait::{self, Outcome, Progress};
-use crate::remote::{Client, Secret, state, token};
+use crate::remote::{Client, Secret, pki as rpki, secrets, state, token};
 
 /// The environment variable naming the API URL when `-a` is not given.
 pub const API_ENV: &str = "SIGNET_API";
@@ -75,6 +79,24 @@ pub enum RemoteCommand {
         /// What to do.
         #[command(subcommand)]
         command: ImageSigningCommand,
+    },
+    /// The organisation's PKI: certificate profiles and the internal CA.
+    Pki {
+        /// What to do.
+        #[command(subcommand)]
+        command: PkiCommand,
+    },
+    /// Clients registered to receive products' secrets, and their approval.
+    Clients {
+        /// What to do.
+        #[command(subcommand)]
+        command: ClientsCommand,
+    },
+    /// Products' secrets, as distributed to registered clients.
+    Secrets {
+        /// What to do.
+        #[command(subcommand)]
+        command: SecretsCommand,
     },
 }
 
@@ -169,6 +191,205 @@ pub enum ProductCommand {
         /// Only this page; default: every page.
         #[arg(long)]
         page: Option<u64>,
+    },
+    /// Write the CSR (PEM) of a product's certificate to be issued under an external root.
+    Csr {
+        /// The product (id, or name).
+        #[arg(short = 'P', long = "product")]
+        product: String,
+        /// The common name of the product's caInfo entry.
+        #[arg(long)]
+        cn: String,
+        /// Write the CSR to this file instead of stdout.
+        #[arg(short = 'O', long = "output-file", value_name = "FILE")]
+        output_file: Option<String>,
+    },
+    /// A product's certificates issued under an external root.
+    Certificate {
+        /// What to do.
+        #[command(subcommand)]
+        command: CertificateCommand,
+    },
+}
+
+/// `signet remote product certificate` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CertificateCommand {
+    /// Upload the certificate issued for a product's CSR, with its chain; prints the entry.
+    Upload {
+        /// The product (id, or name).
+        #[arg(short = 'P', long = "product")]
+        product: String,
+        /// The common name of the product's caInfo entry.
+        #[arg(long)]
+        cn: String,
+        /// The PEM certificates: the issued certificate first, then its issuers (root last).
+        #[arg(long, value_name = "FILE")]
+        chain: String,
+    },
+}
+
+/// `signet remote pki` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PkiCommand {
+    /// Certificate profiles: what the certificates issued with them contain.
+    Profile {
+        /// What to do.
+        #[command(subcommand)]
+        command: ProfileCommand,
+    },
+    /// The organisation's internal CA (a root and an intermediate).
+    Ca {
+        /// What to do.
+        #[command(subcommand)]
+        command: CaCommand,
+    },
+}
+
+/// `signet remote pki profile` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Create a profile from a YAML or JSON file (its top-level name and certificateType:
+    /// ENDENTITY, INTERMEDIATE, SUBCA or ROOT); prints the parsed profile with its id.
+    #[command(visible_alias = "add")]
+    Create {
+        /// The profile file (YAML or JSON), sent as it is.
+        #[arg(long = "file", short = 'T', value_name = "FILE")]
+        file: String,
+    },
+    /// Show a profile (the parsed profile with its id).
+    Get {
+        /// The profile id.
+        #[arg(short = 'I', long = "id")]
+        id: String,
+    },
+    /// List the profiles.
+    #[command(visible_alias = "getall")]
+    List {
+        /// Only this page; default: every page.
+        #[arg(long)]
+        page: Option<u64>,
+        /// Only profiles with this name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+/// `signet remote pki ca` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CaCommand {
+    /// Create the organisation's internal CA (once); prints its subject and chain.
+    Init {
+        /// The CA's distinguished name, as the service reads it.
+        #[arg(long, value_name = "DN")]
+        subject: String,
+    },
+    /// Print the internal CA's chain (PEM, intermediate first, root last).
+    Get {
+        /// Write the PEM chain to this file instead of stdout.
+        #[arg(short = 'O', long = "output-file", value_name = "FILE")]
+        output_file: Option<String>,
+    },
+}
+
+/// `signet remote clients` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// Register a client for a product's secrets with its encryption public key (it waits
+    /// for approval).
+    #[command(visible_alias = "add")]
+    Register {
+        /// The product (id) whose secrets the client receives.
+        #[arg(short = 'P', long = "product")]
+        product: String,
+        /// The client's name.
+        #[arg(short = 'N', long = "name")]
+        name: String,
+        /// The client's public key (PEM) the secrets are encrypted to.
+        #[arg(long, value_name = "FILE")]
+        public_key: String,
+        /// The client type.
+        #[arg(long = "type", default_value = "ProductionPC")]
+        client_type: String,
+        /// The user the client acts for.
+        #[arg(long)]
+        client_user: Option<String>,
+        /// The client's description.
+        #[arg(short = 'D', long = "description", default_value = "")]
+        description: String,
+    },
+    /// Approve a client's registration.
+    Approve {
+        /// The client id.
+        #[arg(short = 'I', long = "id")]
+        id: String,
+        /// Why (kept in the audit trail).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Reject a client's registration.
+    Reject {
+        /// The client id.
+        #[arg(short = 'I', long = "id")]
+        id: String,
+        /// Why (required).
+        #[arg(long)]
+        reason: String,
+    },
+    /// List the registered clients.
+    #[command(visible_alias = "getall")]
+    List {
+        /// Only clients of this product (id).
+        #[arg(short = 'P', long = "product")]
+        product: Option<String>,
+        /// Only clients in this state (a name such as ApprovalRequired, or a number).
+        #[arg(long, value_parser = state::parse)]
+        state: Option<u64>,
+        /// Only this page; default: every page.
+        #[arg(long)]
+        page: Option<u64>,
+    },
+    /// Show a client.
+    Get {
+        /// The client id.
+        #[arg(short = 'I', long = "id")]
+        id: String,
+    },
+    /// Revoke a client: it receives no more secrets.
+    Revoke {
+        /// The client id.
+        #[arg(short = 'I', long = "id")]
+        id: String,
+    },
+    /// List the client registrations waiting for approval.
+    #[command(visible_alias = "getapprovals", alias = "getapproval")]
+    Approvals {
+        /// Only this page; default: every page.
+        #[arg(long)]
+        page: Option<u64>,
+    },
+}
+
+/// `signet remote secrets` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Write a product's secrets to a new file: the compact JWE as served, or with -C the
+    /// decrypted JSON.
+    Get {
+        /// The product (id).
+        #[arg(short = 'P', long = "product")]
+        product: String,
+        /// Decrypt with this client private key (unencrypted PEM) and write the JSON.
+        #[arg(
+            short = 'C',
+            long = "client-key",
+            visible_alias = "private-key",
+            value_name = "FILE"
+        )]
+        client_key: Option<String>,
+        /// The file to write (it must not exist).
+        #[arg(short = 'O', long = "output-file", value_name = "FILE")]
+        output_file: String,
     },
 }
 
@@ -270,6 +491,12 @@ pub struct GetArgs {
     /// Write the signature as base64 text, as `cosign attach signature --signature` reads it.
     #[arg(long = "skipBase64", alias = "skip-base64", requires = "output_file")]
     pub skip_base64: bool,
+    /// Write the signing certificate (PEM; DetachedSignature operations) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub certificate_out: Option<String>,
+    /// Write the rest of the certificate chain (PEM, root last) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub chain_out: Option<String>,
     /// Wait until the request is Ready (or Rejected, Failed) first.
     #[arg(long)]
     pub wait: bool,
@@ -312,6 +539,9 @@ pub async fn run(args: RemoteArgs) -> Result<()> {
     match args.command {
         RemoteCommand::Product { command } => product(&client, out, command).await,
         RemoteCommand::ImageSigning { command } => image_signing(&client, out, command).await,
+        RemoteCommand::Pki { command } => pki(&client, out, command).await,
+        RemoteCommand::Clients { command } => clients(&client, out, command).await,
+        RemoteCommand::Secrets { command } => secrets_cmd(&client, command).await,
     }
 }
 
@@ -393,6 +623,30 @@ async fn list(client: &Client, path: &str, page: Option<u64>) -> Result<Value> {
 
 fn write_file(path: &str, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("writing {path}"))
+}
+
+fn read_text_file(path: &str, what: &str) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {what} {path}"))
+}
+
+/// Puts `hint` before the service's error when it answered `status` (the exit code stays
+/// the service's).
+fn hint_on<T>(r: Result<T>, status: u16, hint: &str) -> Result<T> {
+    r.map_err(|e| {
+        if e.downcast_ref::<ApiError>()
+            .is_some_and(|a| a.status == status)
+        {
+            e.context(hint.to_string())
+        } else {
+            e
+        }
+    })
+}
+
+/// The id of the `caInfo` entry named `cn` of `product` (id or name).
+async fn ca_entry_id(client: &Client, product: &str, cn: &str) -> Result<String> {
+    let p = client.get(&format!("/products/{}", enc(product))).await?;
+    rpki::ca_id(&p, product, cn)
 }
 
 async fn product(client: &Client, out: RemoteOutput, cmd: ProductCommand) -> Result<()> {
@@ -506,7 +760,243 @@ async fn product(client: &Client, out: RemoteOutput, cmd: ProductCommand) -> Res
             };
             print(out, Kind::ProductRequest, &v)
         }
+        ProductCommand::Csr {
+            product,
+            cn,
+            output_file,
+        } => {
+            let id = ca_entry_id(client, &product, &cn).await?;
+            let entry = client.get(&format!("/cas/cas/{}", enc(&id))).await?;
+            let pem = rpki::csr_pem(&entry, &cn)?;
+            match output_file {
+                Some(path) => {
+                    write_file(&path, pem.as_bytes())?;
+                    eprintln!("CSR of {cn:?} ({id}) written to {path}");
+                    Ok(())
+                }
+                None => emit(&pem),
+            }
+        }
+        ProductCommand::Certificate {
+            command: CertificateCommand::Upload { product, cn, chain },
+        } => {
+            let text = read_text_file(&chain, "certificate chain")?;
+            let body = rpki::chain_body(&text, &chain)?;
+            let id = ca_entry_id(client, &product, &cn).await?;
+            let v = client
+                .patch(&format!("/cas/cas/{}", enc(&id)), &body)
+                .await?
+                .context("the service answered the certificate upload with no body")?;
+            print(out, Kind::CaEntry, &v)
+        }
     }
+}
+
+async fn pki(client: &Client, out: RemoteOutput, cmd: PkiCommand) -> Result<()> {
+    match cmd {
+        PkiCommand::Profile {
+            command: ProfileCommand::Create { file },
+        } => {
+            let text = read_text_file(&file, "profile")?;
+            let body = rpki::profile_body(&text, &file)?;
+            let v = client
+                .post("/cas/profiles", &body)
+                .await?
+                .context("the service answered the new profile with no body")?;
+            print(out, Kind::Profile, &rpki::profile_view(&v))
+        }
+        PkiCommand::Profile {
+            command: ProfileCommand::Get { id },
+        } => {
+            let v = client.get(&format!("/cas/profiles/{}", enc(&id))).await?;
+            print(out, Kind::Profile, &rpki::profile_view(&v))
+        }
+        PkiCommand::Profile {
+            command: ProfileCommand::List { page, name },
+        } => {
+            let path = with_query("/cas/profiles", &[("name", name)]);
+            let v = list(client, &path, page).await?;
+            print(out, Kind::Profile, &v)
+        }
+        PkiCommand::Ca {
+            command: CaCommand::Init { subject },
+        } => {
+            if subject.trim().is_empty() {
+                bail!("--subject: give the CA's distinguished name");
+            }
+            let answer = client
+                .post("/cas/internal", &json!({ "subject": subject }))
+                .await;
+            let v = hint_on(
+                answer,
+                409,
+                "the internal CA exists already (`signet remote pki ca get` prints its chain)",
+            )?
+            .context("the service answered the new CA with no body")?;
+            print(out, Kind::InternalCa, &v)
+        }
+        PkiCommand::Ca {
+            command: CaCommand::Get { output_file },
+        } => {
+            let fetched = client
+                .get_bytes("/cas/internal/chain", "application/x-pem-file")
+                .await;
+            let pem = hint_on(
+                fetched,
+                404,
+                "no internal CA (create it with `signet remote pki ca init --subject DN`)",
+            )?;
+            let text = String::from_utf8(pem).context("the CA chain is not PEM text")?;
+            if !text.contains("-----BEGIN CERTIFICATE-----") {
+                bail!("the service's CA chain holds no PEM certificate");
+            }
+            match output_file {
+                Some(path) => {
+                    write_file(&path, text.as_bytes())?;
+                    eprintln!("CA chain written to {path}");
+                    Ok(())
+                }
+                None => emit(&text),
+            }
+        }
+    }
+}
+
+/// Prints the answer to a decision on a client registration (the service's JSON; for
+/// people, one line and the clients it retired).
+fn print_client_decision(
+    out: RemoteOutput,
+    id: &str,
+    decision: &str,
+    answer: Option<Value>,
+) -> Result<()> {
+    let Some(v) = answer else {
+        return print_decision(out, "Client registration", id, decision);
+    };
+    match out {
+        RemoteOutput::Json => emit(&format!("{}\n", serde_json::to_string_pretty(&v)?)),
+        RemoteOutput::Table => {
+            print_decision(out, "Client registration", id, decision)?;
+            let retired = reg::retired(&v);
+            if retired.is_empty() {
+                Ok(())
+            } else {
+                emit(&format!("retired clients: {}\n", retired.join(", ")))
+            }
+        }
+    }
+}
+
+async fn clients(client: &Client, out: RemoteOutput, cmd: ClientsCommand) -> Result<()> {
+    match cmd {
+        ClientsCommand::Register {
+            product,
+            name,
+            public_key,
+            client_type,
+            client_user,
+            description,
+        } => {
+            let pem = read_text_file(&public_key, "public key")?;
+            let body = reg::register_body(
+                &Registration {
+                    name: &name,
+                    description: &description,
+                    product: &product,
+                    client_type: &client_type,
+                    client_user: client_user.as_deref(),
+                },
+                &pem,
+                &public_key,
+            )?;
+            let v = client
+                .post("/registrations/clients", &body)
+                .await?
+                .context("the service answered the registration with no body")?;
+            print(out, Kind::Client, &v)
+        }
+        ClientsCommand::Approve { id, reason } => {
+            let body = decision(&id, true, reason.as_deref())?;
+            let v = client
+                .post("/registrations/clients/approvals", &body)
+                .await?;
+            print_client_decision(out, &id, "APPROVE", v)
+        }
+        ClientsCommand::Reject { id, reason } => {
+            let body = decision(&id, false, Some(&reason))?;
+            let v = client
+                .post("/registrations/clients/approvals", &body)
+                .await?;
+            print_client_decision(out, &id, "REJECT", v)
+        }
+        ClientsCommand::List {
+            product,
+            state,
+            page,
+        } => {
+            let path = with_query(
+                "/registrations/clients",
+                &[
+                    ("product", product),
+                    ("state", state.map(|s| s.to_string())),
+                ],
+            );
+            let v = list(client, &path, page).await?;
+            print(out, Kind::Client, &v)
+        }
+        ClientsCommand::Get { id } => {
+            let v = client
+                .get(&format!("/registrations/clients/{}", enc(&id)))
+                .await?;
+            print(out, Kind::Client, &v)
+        }
+        ClientsCommand::Revoke { id } => {
+            let v = client
+                .delete(&format!("/registrations/clients/{}", enc(&id)))
+                .await?
+                .unwrap_or_else(|| json!({"id": id, "state": state::NOT_ACTIVE}));
+            print(out, Kind::Client, &v)
+        }
+        ClientsCommand::Approvals { page } => {
+            let v = list(client, "/registrations/clients/approvals", page).await?;
+            print(out, Kind::Client, &v)
+        }
+    }
+}
+
+async fn secrets_cmd(client: &Client, cmd: SecretsCommand) -> Result<()> {
+    let SecretsCommand::Get {
+        product,
+        client_key,
+        output_file,
+    } = cmd;
+    // Checked before anything is fetched; the write itself refuses too (create_new).
+    secrets::refuse_existing(&output_file)?;
+    let key = client_key
+        .as_deref()
+        .map(|path| secrets::load_key(path).map(|k| (k, path)))
+        .transpose()?;
+    let v = client
+        .get(&format!(
+            "/distributions/products/{}/secrets",
+            enc(&product)
+        ))
+        .await?;
+    let jwe = secrets::compact_jwe(&v)?;
+    match key {
+        Some((key, path)) => {
+            let plain = secrets::decrypt(&key, jwe, path)?;
+            secrets::write_new(&output_file, &plain)?;
+            eprintln!("Secrets of product {product} decrypted and written to {output_file}");
+        }
+        None => {
+            secrets::write_new(&output_file, jwe.as_bytes())?;
+            eprintln!(
+                "Secrets of product {product} written to {output_file} (a compact JWE; decrypt with -C CLIENT_KEY)"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The byte length of a digest of `hash` (SHA256, SHA384, SHA512).
@@ -653,9 +1143,9 @@ async fn get(client: &Client, out: RemoteOutput, g: GetArgs) -> Result<()> {
             .get(&format!("/imagesignings/{}", enc(&g.id)))
             .await?
     };
-    let Some(path) = g.output_file else {
+    if g.output_file.is_none() && g.certificate_out.is_none() && g.chain_out.is_none() {
         return print(out, Kind::ImageSigning, &v);
-    };
+    }
     match wait::state_of(&v) {
         Some(state::READY) => {}
         Some(state::REJECTED | state::FAILED) => bail!(RequestFinished(format!(
@@ -668,14 +1158,58 @@ async fn get(client: &Client, out: RemoteOutput, g: GetArgs) -> Result<()> {
             v.get("state").map(state::name_of).unwrap_or_default()
         ))),
     }
-    let raw = signature_bytes(client, &v).await?;
-    if g.skip_base64 {
-        write_file(&path, signet_sigstore::gobase64::encode(&raw).as_bytes())?;
-    } else {
-        write_file(&path, &raw)?;
+    // Everything asked for is checked to be there before anything is written.
+    let certificate = match &g.certificate_out {
+        Some(path) => Some((path, pem_field(&v, "certificate", &g.id)?)),
+        None => None,
+    };
+    let chain = match &g.chain_out {
+        Some(path) => Some((path, pem_field(&v, "chain", &g.id)?)),
+        None => None,
+    };
+    if let Some(path) = &g.output_file {
+        let raw = signature_bytes(client, &v).await?;
+        if g.skip_base64 {
+            write_file(path, signet_sigstore::gobase64::encode(&raw).as_bytes())?;
+        } else {
+            write_file(path, &raw)?;
+        }
+        eprintln!("Signature of request {} written to {path}", g.id);
     }
-    eprintln!("Signature of request {} written to {path}", g.id);
+    if let Some((path, pem)) = certificate {
+        write_file(path, pem.as_bytes())?;
+        eprintln!("Certificate of request {} written to {path}", g.id);
+    }
+    if let Some((path, pem)) = chain {
+        write_file(path, pem.as_bytes())?;
+        eprintln!("Certificate chain of request {} written to {path}", g.id);
+    }
     Ok(())
+}
+
+/// The PEM `certificate` or `chain` of a Ready request (DetachedSignature operations sign
+/// with a certificate), with a final newline.
+fn pem_field(v: &Value, field: &str, id: &str) -> Result<String> {
+    let Some(pem) = v
+        .get(field)
+        .and_then(Value::as_str)
+        .filter(|p| !p.trim().is_empty())
+    else {
+        let what = if field == "chain" {
+            "certificate chain"
+        } else {
+            "certificate"
+        };
+        bail!(
+            "signing request {id} carries no {what} (only DetachedSignature operations sign with a certificate)"
+        );
+    };
+    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+        bail!("the {field} of signing request {id} is not PEM");
+    }
+    let mut pem = pem.trim_end().to_string();
+    pem.push('\n');
+    Ok(pem)
 }
 
 #[cfg(test)]
@@ -885,6 +1419,327 @@ mod tests {
         let b = add_body(&a).unwrap();
         assert_eq!(b["payload"], "e30=");
         assert!(b.get("digest").is_none());
+    }
+
+    #[test]
+    fn pki_commands_parse() {
+        let r = parse(&["-a", "x", "pki", "profile", "create", "--file", "p.yaml"]);
+        let RemoteCommand::Pki {
+            command:
+                PkiCommand::Profile {
+                    command: ProfileCommand::Create { file },
+                },
+        } = r.command
+        else {
+            panic!("not profile create")
+        };
+        assert_eq!(file, "p.yaml");
+        let r = parse(&["pki", "profile", "get", "-I", "pr1", "--output", "table"]);
+        assert_eq!(r.output, RemoteOutput::Table);
+        assert!(matches!(
+            r.command,
+            RemoteCommand::Pki {
+                command: PkiCommand::Profile {
+                    command: ProfileCommand::Get { ref id }
+                }
+            } if id == "pr1"
+        ));
+        let r = parse(&["pki", "profile", "list", "--name", "codesign"]);
+        assert!(matches!(
+            r.command,
+            RemoteCommand::Pki {
+                command: PkiCommand::Profile {
+                    command: ProfileCommand::List {
+                        page: None,
+                        name: Some(_)
+                    }
+                }
+            }
+        ));
+        let r = parse(&["pki", "ca", "init", "--subject", "CN=Acme CA,O=Acme"]);
+        assert!(matches!(
+            r.command,
+            RemoteCommand::Pki {
+                command: PkiCommand::Ca {
+                    command: CaCommand::Init { ref subject }
+                }
+            } if subject == "CN=Acme CA,O=Acme"
+        ));
+        let r = parse(&["pki", "ca", "get", "-O", "chain.pem"]);
+        assert!(matches!(
+            r.command,
+            RemoteCommand::Pki {
+                command: PkiCommand::Ca {
+                    command: CaCommand::Get { output_file: Some(ref f) }
+                }
+            } if f == "chain.pem"
+        ));
+        let r = parse(&["pki", "ca", "get"]);
+        assert!(matches!(
+            r.command,
+            RemoteCommand::Pki {
+                command: PkiCommand::Ca {
+                    command: CaCommand::Get { output_file: None }
+                }
+            }
+        ));
+    }
+
+    #[test]
+    fn product_certificate_commands_parse() {
+        let r = parse(&[
+            "product",
+            "csr",
+            "-P",
+            "prod",
+            "--cn",
+            "Code Signing",
+            "-O",
+            "c.csr",
+        ]);
+        let RemoteCommand::Product {
+            command:
+                ProductCommand::Csr {
+                    product,
+                    cn,
+                    output_file,
+                },
+        } = r.command
+        else {
+            panic!("not csr")
+        };
+        assert_eq!(
+            (product.as_str(), cn.as_str(), output_file.as_deref()),
+            ("prod", "Code Signing", Some("c.csr"))
+        );
+        let r = parse(&[
+            "product",
+            "certificate",
+            "upload",
+            "-P",
+            "prod",
+            "--cn",
+            "Code Signing",
+            "--chain",
+            "chain.pem",
+        ]);
+        let RemoteCommand::Product {
+            command:
+                ProductCommand::Certificate {
+                    command: CertificateCommand::Upload { product, cn, chain },
+                },
+        } = r.command
+        else {
+            panic!("not upload")
+        };
+        assert_eq!(
+            (product.as_str(), cn.as_str(), chain.as_str()),
+            ("prod", "Code Signing", "chain.pem")
+        );
+    }
+
+    #[test]
+    fn client_and_secret_commands_parse() {
+        let r = parse(&[
+            "clients",
+            "register",
+            "-P",
+            "prod",
+            "--name",
+            "line-3",
+            "--public-key",
+            "c.pub",
+        ]);
+        let RemoteCommand::Clients {
+            command:
+                ClientsCommand::Register {
+                    product,
+                    name,
+                    public_key,
+                    client_type,
+                    client_user,
+                    description,
+                },
+        } = r.command
+        else {
+            panic!("not register")
+        };
+        assert_eq!((product.as_str(), name.as_str()), ("prod", "line-3"));
+        assert_eq!(public_key, "c.pub");
+        assert_eq!(client_type, "ProductionPC");
+        assert_eq!((client_user, description.as_str()), (None, ""));
+        let r = parse(&[
+            "clients",
+            "register",
+            "-P",
+            "p",
+            "-N",
+            "n",
+            "--public-key",
+            "k",
+            "--type",
+            "DevelopmentPC",
+            "--client-user",
+            "u1",
+            "-D",
+            "desc",
+        ]);
+        assert!(matches!(
+            r.command,
+            RemoteCommand::Clients {
+                command: ClientsCommand::Register { ref client_type, client_user: Some(_), .. }
+            } if client_type == "DevelopmentPC"
+        ));
+        let r = parse(&["clients", "approve", "-I", "c1"]);
+        assert!(matches!(
+            r.command,
+            RemoteCommand::Clients {
+                command: ClientsCommand::Approve { reason: None, .. }
+            }
+        ));
+        let r = parse(&["clients", "reject", "-I", "c1", "--reason", "unknown PC"]);
+        assert!(matches!(
+            r.command,
+            RemoteCommand::Clients {
+                command: ClientsCommand::Reject { .. }
+            }
+        ));
+        let r = parse(&["clients", "list", "-P", "prod", "--state", "notactive"]);
+        let RemoteCommand::Clients {
+            command:
+                ClientsCommand::List {
+                    product,
+                    state,
+                    page,
+                },
+        } = r.command
+        else {
+            panic!("not list")
+        };
+        assert_eq!(
+            (product.as_deref(), state, page),
+            (Some("prod"), Some(256), None)
+        );
+        for cmd in [
+            &["clients", "get", "-I", "c1"][..],
+            &["clients", "revoke", "-I", "c1"],
+            &["clients", "approvals"],
+            &["clients", "getapprovals", "--page", "2"],
+        ] {
+            assert!(matches!(parse(cmd).command, RemoteCommand::Clients { .. }));
+        }
+        let r = parse(&[
+            "secrets",
+            "get",
+            "-P",
+            "prod",
+            "-C",
+            "c.private",
+            "-O",
+            "s.json",
+        ]);
+        let RemoteCommand::Secrets {
+            command:
+                SecretsCommand::Get {
+                    product,
+                    client_key,
+                    output_file,
+                },
+        } = r.command
+        else {
+            panic!("not secrets get")
+        };
+        assert_eq!(product, "prod");
+        assert_eq!(client_key.as_deref(), Some("c.private"));
+        assert_eq!(output_file, "s.json");
+        let r = parse(&["secrets", "get", "-P", "prod", "-O", "s.jwe"]);
+        assert!(matches!(
+            r.command,
+            RemoteCommand::Secrets {
+                command: SecretsCommand::Get {
+                    client_key: None,
+                    ..
+                }
+            }
+        ));
+    }
+
+    #[test]
+    fn get_writes_certificates() {
+        let r = parse(&[
+            "imagesigning",
+            "get",
+            "-I",
+            "r1",
+            "--certificate-out",
+            "cert.pem",
+            "--chain-out",
+            "chain.pem",
+        ]);
+        let RemoteCommand::ImageSigning {
+            command: ImageSigningCommand::Get(g),
+        } = r.command
+        else {
+            panic!()
+        };
+        assert_eq!(g.certificate_out.as_deref(), Some("cert.pem"));
+        assert_eq!(g.chain_out.as_deref(), Some("chain.pem"));
+        assert!(g.output_file.is_none());
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+        let v = json!({"id": "r1", "state": 16, "certificate": pem, "chain": ""});
+        assert_eq!(
+            pem_field(&v, "certificate", "r1").unwrap(),
+            format!("{pem}\n")
+        );
+        let e = pem_field(&v, "chain", "r1").unwrap_err().to_string();
+        assert!(e.contains("carries no certificate chain"), "{e}");
+        let e = pem_field(&json!({"certificate": "x"}), "certificate", "r1").unwrap_err();
+        assert!(e.to_string().contains("not PEM"), "{e}");
+    }
+
+    #[test]
+    fn new_commands_refuse_bad_flags() {
+        let p = |args: &[&str]| {
+            let mut all = vec!["signet", "remote"];
+            all.extend_from_slice(args);
+            Cli::try_parse_from(all).is_err()
+        };
+        assert!(p(&["pki", "profile", "create"]));
+        assert!(p(&["pki", "ca", "init"]));
+        assert!(p(&["product", "csr", "-P", "p", "-O", "f"]));
+        assert!(p(&[
+            "product",
+            "certificate",
+            "upload",
+            "-P",
+            "p",
+            "--cn",
+            "c"
+        ]));
+        assert!(p(&["clients", "register", "-P", "p", "--name", "n"]));
+        assert!(p(&["clients", "reject", "-I", "c1"]));
+        assert!(p(&["clients", "list", "--state", "revoked-ish"]));
+        assert!(p(&["secrets", "get", "-P", "p"]));
+        assert!(p(&["secrets", "get", "-O", "f"]));
+    }
+
+    #[test]
+    fn hints_keep_the_exit_code() {
+        let api = |status| -> Result<()> {
+            Err(ApiError {
+                status,
+                detail: "exists".into(),
+            }
+            .into())
+        };
+        let e = hint_on(api(409), 409, "the internal CA exists already").unwrap_err();
+        assert_eq!(
+            crate::exit::render(&e),
+            "the internal CA exists already: exists (HTTP 409)"
+        );
+        assert_eq!(crate::exit::code(&e), crate::exit::CONFLICT);
+        let e = hint_on(api(403), 409, "hint").unwrap_err();
+        assert_eq!(crate::exit::render(&e), "exists (HTTP 403)");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `sign`: resolve each image to a digest, sign the simple-signing payload with the key, and
 //! append the signature to the image's `.sig` signature image, as `cosign sign --key` does
-//! with `--tlog-upload=false`.
+//! with `--tlog-upload=false`. With `--remote` the signing service signs instead; when it
+//! signs with a certificate (DetachedSignature operations), the certificate and its chain
+//! are attached as `--certificate` / `--certificate-chain` attach them.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -244,11 +246,20 @@ async fn run_remote(args: SignArgs, ann: BTreeMap<String, String>) -> Result<()>
             }
         };
         let signature = remote_cmd::signature_bytes(&client, &v).await?;
-        let key = operation_key(&client, &v).await;
+        // A request signed with a certificate is checked with the certificate's key (its
+        // operation has no key of its own); otherwise with the operation's public key.
+        let certified = remote_certificate(&v, &job.id)?;
+        let (key, key_name) = match &certified {
+            Some((public, _)) => (Some(public.clone()), "its certificate's public key"),
+            None => (
+                operation_key(&client, &v).await,
+                "the operation's public key",
+            ),
+        };
         if let Some(key) = &key {
             key.verify(&job.payload, &signature).with_context(|| {
                 format!(
-                    "the signature of request {} does not verify with the operation's public key: not attaching it",
+                    "the signature of request {} does not verify with {key_name}: not attaching it",
                     job.id
                 )
             })?;
@@ -256,7 +267,10 @@ async fn run_remote(args: SignArgs, ann: BTreeMap<String, String>) -> Result<()>
         let b64 = signet_sigstore::gobase64::encode(&signature);
         if args.upload {
             eprintln!("Pushing signature to: {}", job.sig_repo_name);
-            let layer = SignatureLayer::with_signature_text(job.payload.clone(), b64.clone());
+            let mut layer = SignatureLayer::with_signature_text(job.payload.clone(), b64.clone());
+            for (k, val) in certified.iter().flat_map(|(_, ann)| ann) {
+                layer = layer.annotate(k, val.clone());
+            }
             let payload_bytes = job.payload.clone();
             let dedup = |sig: &[u8]| {
                 key.as_ref()
@@ -313,6 +327,39 @@ fn stored_payload(v: &Value, id: &str, digest: &Digest, input: &str) -> Result<V
         );
     }
     Ok(bytes)
+}
+
+/// Annotations to attach with a signature: (key, value).
+type Annotations = Vec<(&'static str, String)>;
+
+/// The certificate a Ready request was signed with (`certificate`, PEM) and the rest of its
+/// chain (`chain`, PEM, root last), if it carries one: the certificate's public key and the
+/// annotations to attach, checked as `--certificate` / `--certificate-chain` are.
+fn remote_certificate(
+    v: &Value,
+    id: &str,
+) -> Result<Option<(signet_crypto::PublicKey, Annotations)>> {
+    let text = |field: &str| {
+        v.get(field)
+            .and_then(Value::as_str)
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_string)
+    };
+    let Some(pem) = text("certificate") else {
+        if text("chain").is_some() {
+            bail!("signing request {id} carries a certificate chain but no certificate");
+        }
+        return Ok(None);
+    };
+    let label = format!("the certificate of signing request {id}");
+    let cert =
+        Certificate::parse_any(pem.as_bytes()).with_context(|| format!("reading {label}"))?;
+    let public = cert
+        .public_key()
+        .with_context(|| format!("reading the public key of {label}"))?;
+    let chain = text("chain").map(|c| (format!("of signing request {id}"), c));
+    let annotations = certificate_and_chain(&cert, &label, chain)?;
+    Ok(Some((public, annotations)))
 }
 
 /// The public key of the request's operation, to check the signature before attaching it;
@@ -393,16 +440,34 @@ fn certificate_annotations(
             args.key.as_deref().unwrap_or_default()
         );
     }
-    let chain_text = match &args.certificate_chain {
-        None => String::new(),
+    let chain = match &args.certificate_chain {
+        None => None,
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading certificate chain {path}"))?;
+            Some((path.clone(), text))
+        }
+    };
+    certificate_and_chain(&cert, cert_path, chain)
+}
+
+/// The certificate and chain annotations for `cert` (named `cert_name` in errors) and its
+/// chain (`(name, PEM text)`, issuer first and root last), after checking that the chain
+/// validates the certificate for code signing now. The certificate is stored as PEM
+/// re-encoded (as `cosign sign` does), the chain as given (cosign v1/v2), empty without one.
+fn certificate_and_chain(
+    cert: &Certificate,
+    cert_name: &str,
+    chain: Option<(String, String)>,
+) -> Result<Annotations> {
+    let chain_text = match chain {
+        None => String::new(),
+        Some((name, text)) => {
             let mut chain = Certificate::parse_pem_bundle(&text)
-                .with_context(|| format!("reading certificate chain {path}"))?;
+                .with_context(|| format!("reading certificate chain {name}"))?;
             let root = chain.pop().context("empty certificate chain")?;
-            verify_code_signing(&cert, &chain, &[root], SystemTime::now()).with_context(|| {
-                format!("the certificate chain {path} (issuer first, root last) does not validate {cert_path} for code signing")
+            verify_code_signing(cert, &chain, &[root], SystemTime::now()).with_context(|| {
+                format!("the certificate chain {name} (issuer first, root last) does not validate {cert_name} for code signing")
             })?;
             text
         }
@@ -427,4 +492,103 @@ fn tag_warning(input: &str) -> String {
     format!(
         "WARNING: Image reference {input} uses a tag, not a digest, to identify the image to sign.\n    This can lead you to sign a different image than the intended one. Please use a\n    digest (example.com/ubuntu@sha256:abc123...) rather than tag\n    (example.com/ubuntu:latest) for the input to cosign. The ability to refer to\n    images by tag will be removed in a future release.\n"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use signet_crypto::{KeyType, PrivateKey};
+    use signet_pki::dn::DistinguishedName;
+    use signet_pki::issue::{
+        self, CaIssuer, IntermediateRequest, LeafRequest, RootRequest, certificate_pem,
+    };
+
+    /// A root, an intermediate and a code-signing leaf: (leaf key, leaf PEM, chain PEM).
+    fn hierarchy(root_cn: &str) -> (PrivateKey, String, String) {
+        let now = SystemTime::now();
+        let dn = |s: &str| DistinguishedName::parse(s).unwrap();
+        let root_key = PrivateKey::generate(KeyType::P256).unwrap();
+        let root = issue::issue_root(
+            &RootRequest::new(dn(&format!("/CN={root_cn}"))),
+            &root_key,
+            now,
+        )
+        .unwrap();
+        let sub_key = PrivateKey::generate(KeyType::P256).unwrap();
+        let sub = issue::issue_intermediate(
+            &IntermediateRequest::new(dn("/CN=Sub")),
+            &sub_key.public_key(),
+            &CaIssuer::new(root.cert_der(), &root_key).unwrap(),
+            now,
+        )
+        .unwrap();
+        let leaf_key = PrivateKey::generate(KeyType::P256).unwrap();
+        let leaf = issue::issue_leaf(
+            &LeafRequest::new(
+                dn("/CN=Signer"),
+                vec!["signer@example.com".into()],
+                Vec::new(),
+                "https://issuer.example.com",
+            ),
+            &leaf_key.public_key(),
+            &CaIssuer::new(sub.cert_der(), &sub_key).unwrap(),
+            now,
+        )
+        .unwrap();
+        let chain = format!(
+            "{}{}",
+            certificate_pem(sub.cert_der()),
+            certificate_pem(root.cert_der())
+        );
+        (leaf_key, certificate_pem(leaf.cert_der()), chain)
+    }
+
+    #[test]
+    fn remote_certificates_are_attached_as_sign_certificate_would() {
+        let (key, leaf, chain) = hierarchy("Root");
+        assert!(
+            remote_certificate(&json!({"id": "r1"}), "r1")
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            remote_certificate(&json!({"certificate": "", "chain": ""}), "r1")
+                .unwrap()
+                .is_none()
+        );
+        let (public, ann) = remote_certificate(&json!({"certificate": leaf, "chain": chain}), "r1")
+            .unwrap()
+            .unwrap();
+        assert!(public == key.public_key());
+        let leaf_cert = Certificate::parse_any(leaf.as_bytes()).unwrap();
+        assert_eq!(
+            ann,
+            vec![
+                (annotations::CERTIFICATE, leaf_cert.to_pem()),
+                (annotations::CHAIN, chain.clone()),
+            ]
+        );
+        // Without a chain: the certificate, and an empty chain annotation (as sign --certificate).
+        let (_, ann) = remote_certificate(&json!({"certificate": leaf}), "r1")
+            .unwrap()
+            .unwrap();
+        assert_eq!(ann[1], (annotations::CHAIN, String::new()));
+        let e = remote_certificate(&json!({"chain": chain}), "r1").unwrap_err();
+        assert!(e.to_string().contains("no certificate"), "{e}");
+        let (_, _, other_chain) = hierarchy("Other Root");
+        let e = remote_certificate(&json!({"certificate": leaf, "chain": other_chain}), "r1")
+            .unwrap_err();
+        assert!(
+            crate::exit::render(&e).contains(
+                "the certificate chain of signing request r1 (issuer first, root last) does not validate the certificate of signing request r1"
+            ),
+            "{e:#}"
+        );
+        let e = remote_certificate(&json!({"certificate": "junk"}), "r1").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("reading the certificate of signing request r1"),
+            "{e}"
+        );
+    }
 }

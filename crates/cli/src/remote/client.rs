@@ -155,6 +155,22 @@ impl Client {
         optional_json(status, &bytes, path)
     }
 
+    /// PATCH a JSON body; the JSON answer.
+    pub async fn patch(&self, path: &str, body: &Value) -> Result<Option<Value>> {
+        let (status, bytes) = self
+            .send(Method::PATCH, path, Some(body), "application/json")
+            .await?;
+        optional_json(status, &bytes, path)
+    }
+
+    /// DELETE; the JSON answer, or `None` for 204 / an empty body.
+    pub async fn delete(&self, path: &str) -> Result<Option<Value>> {
+        let (status, bytes) = self
+            .send(Method::DELETE, path, None, "application/json")
+            .await?;
+        optional_json(status, &bytes, path)
+    }
+
     /// Every item of a paginated list (`path` may carry a query): page 1, then each next
     /// page until `pages`. Returns the envelope with all items (`next`/`prev` empty).
     pub async fn get_all(&self, path: &str) -> Result<Value> {

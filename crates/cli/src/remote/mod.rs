@@ -1,10 +1,14 @@
 //! The reference client of `signet server`'s HTTP API (`docs/service-api.md`): the bearer
 //! token and where it comes from, the HTTP client with the service's error shape, state names,
-//! table rendering and waiting for a signing request to finish. `signet remote …` and
-//! `signet sign --remote …` are built on it.
+//! table rendering and waiting for a signing request to finish; the request bodies and checks
+//! of the PKI (profiles, CAs, product certificates), client registrations and secrets
+//! distribution. `signet remote …` and `signet sign --remote …` are built on it.
 
 pub mod client;
+pub mod clients;
 pub mod error;
+pub mod pki;
+pub mod secrets;
 pub mod state;
 pub mod table;
 pub mod token;

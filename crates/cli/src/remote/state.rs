@@ -19,6 +19,8 @@ pub const READY: u64 = 16;
 pub const REJECTED: u64 = 32;
 /// Failed.
 pub const FAILED: u64 = 64;
+/// NotActive: a revoked client.
+pub const NOT_ACTIVE: u64 = 256;
 
 /// The name of a state number (`State 512` for numbers without one).
 pub fn name(n: u64) -> String {

@@ -14,6 +14,14 @@ pub enum Kind {
     ProductRequest,
     /// Image-signing requests.
     ImageSigning,
+    /// Certificate profiles.
+    Profile,
+    /// The organisation's internal CA (`pki ca init`).
+    InternalCa,
+    /// A product's certificate (`caInfo` entry).
+    CaEntry,
+    /// Registered clients.
+    Client,
 }
 
 fn s(v: &Value, key: &str) -> String {
@@ -44,6 +52,19 @@ fn columns(kind: Kind) -> &'static [&'static str] {
             "REQUESTER",
             "CREATED",
         ],
+        Kind::Profile => &["ID", "NAME", "TYPE", "STATE"],
+        Kind::InternalCa => &["SUBJECT", "CERTIFICATES"],
+        Kind::CaEntry => &[
+            "ID",
+            "CN",
+            "TYPE",
+            "KEY",
+            "PROFILE",
+            "EXTERNAL",
+            "STATE",
+            "CERTIFICATE",
+        ],
+        Kind::Client => &["ID", "NAME", "PRODUCT", "TYPE", "USER", "STATE"],
     }
 }
 
@@ -114,6 +135,63 @@ fn row(kind: Kind, v: &Value) -> Vec<String> {
                 s(v, "creationTime"),
             ]
         }
+        Kind::Profile => {
+            // A list item as served, or the parsed profile that create and get print.
+            let name = Some(s(v, "profileName"))
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| s(v, "name"));
+            let ty = match v.get("profileType") {
+                Some(t) => super::pki::profile_type_name(t),
+                None => s(v, "certificateType"),
+            };
+            vec![s(v, "id"), name, ty, st]
+        }
+        Kind::InternalCa => {
+            let certs = v
+                .get("chain")
+                .and_then(Value::as_str)
+                .map(|c| c.matches("-----BEGIN CERTIFICATE-----").count())
+                .unwrap_or(0);
+            vec![s(v, "subject"), certs.to_string()]
+        }
+        Kind::CaEntry => {
+            let cn = Some(s(v, "cn"))
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| s(v, "CN"));
+            let cert = if v
+                .get("certificate")
+                .and_then(Value::as_str)
+                .is_some_and(|c| !c.trim().is_empty())
+            {
+                "issued"
+            } else if v
+                .get("csr")
+                .and_then(Value::as_str)
+                .is_some_and(|c| !c.trim().is_empty())
+            {
+                "CSR waiting"
+            } else {
+                ""
+            };
+            vec![
+                s(v, "id"),
+                cn,
+                s(v, "certificateType"),
+                s(v, "keyType"),
+                s(v, "profileID"),
+                s(v, "externalRoot"),
+                st,
+                cert.to_string(),
+            ]
+        }
+        Kind::Client => vec![
+            s(v, "id"),
+            s(v, "name"),
+            s(v, "idProduct"),
+            s(v, "clientType"),
+            s(v, "clientUser"),
+            st,
+        ],
     }
 }
 
@@ -222,6 +300,44 @@ mod tests {
             lines[1],
             "p1  prod  Approved  true     sign (o1), other (o2)"
         );
+    }
+
+    #[test]
+    fn pki_and_client_tables() {
+        let t = render(
+            Kind::Profile,
+            &json!({"count": 1, "pages": 1, "items": [
+                {"id": "pr1", "profileName": "codesign", "profileType": 1, "state": 16}]}),
+        );
+        assert_eq!(t.lines().nth(1), Some("pr1  codesign  END   Ready"), "{t}");
+        let t = render(
+            Kind::Profile,
+            &json!({"id": "pr2", "name": "root", "certificateType": "ROOT"}),
+        );
+        assert_eq!(t.lines().nth(1), Some("pr2  root  ROOT"), "{t}");
+        let t = render(
+            Kind::CaEntry,
+            &json!({"id": "c1", "cn": "Code Signing", "certificateType": "ENDENTITY",
+                "keyType": "EC256", "profileID": "pr1", "externalRoot": true, "state": 16,
+                "certificate": "-----BEGIN CERTIFICATE-----"}),
+        );
+        assert!(
+            t.lines()
+                .nth(1)
+                .is_some_and(|l| l.ends_with("true      Ready  issued")),
+            "{t}"
+        );
+        let t = render(
+            Kind::Client,
+            &json!({"items": [{"id": "k1", "name": "line-3", "idProduct": "p1",
+                "clientType": "ProductionPC", "state": 256}], "count": 1, "pages": 1}),
+        );
+        assert!(t.contains("ProductionPC") && t.contains("NotActive"), "{t}");
+        let t = render(
+            Kind::InternalCa,
+            &json!({"subject": "CN=Org CA", "chain": "-----BEGIN CERTIFICATE-----\n-----BEGIN CERTIFICATE-----"}),
+        );
+        assert_eq!(t.lines().nth(1), Some("CN=Org CA  2"), "{t}");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The HTTP routes and their OpenAPI document.
 
 pub mod audit;
+pub mod clients;
 pub mod health;
+pub mod pki;
 pub mod products;
 pub mod signings;
 
@@ -31,6 +33,10 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
         signings::create, signings::list, signings::get, signings::signature,
         signings::approvals, signings::approval, signings::decide,
         audit::list, audit::verify, health::health,
+        pki::create_profile, pki::list_profiles, pki::get_profile, pki::init_ca, pki::ca_chain,
+        pki::get_ca, pki::upload,
+        clients::register, clients::list, clients::approvals, clients::get, clients::revoke,
+        clients::decide, clients::secrets,
     ),
     components(schemas(crate::error::Problem, crate::views::ImageSigning, crate::views::NewImageSigning, audit::Verification, health::Health)),
     modifiers(&BearerAuth),
@@ -119,6 +125,30 @@ pub fn router(app: Shared) -> Router {
         .route("/imagesignings/approvals/{id}", get(signings::approval))
         .route("/imagesignings/{id}", get(signings::get))
         .route("/imagesignings/{id}/signature", get(signings::signature))
+        .route(
+            "/cas/profiles",
+            post(pki::create_profile).get(pki::list_profiles),
+        )
+        .route("/cas/profiles/{id}", get(pki::get_profile))
+        .route("/cas/internal", post(pki::init_ca))
+        .route("/cas/internal/chain", get(pki::ca_chain))
+        .route("/cas/cas/{id}", get(pki::get_ca).patch(pki::upload))
+        .route(
+            "/registrations/clients",
+            post(clients::register).get(clients::list),
+        )
+        .route(
+            "/registrations/clients/approvals",
+            get(clients::approvals).post(clients::decide),
+        )
+        .route(
+            "/registrations/clients/{id}",
+            get(clients::get).delete(clients::revoke),
+        )
+        .route(
+            "/distributions/products/{id}/secrets",
+            get(clients::secrets),
+        )
         .route("/audittrails", get(audit::list))
         .route("/audittrails/verify", get(audit::verify))
         .method_not_allowed_fallback(method_not_allowed);

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::json;
 use signet_store::{AuditEvent, Filter, Kind, Record, Write};
-use signet_workflow::product::{OperationType, Product, ProductOperation};
+use signet_workflow::product::{Product, ProductOperation};
 use signet_workflow::product_approval::{
     self, ChangeOutcome, ChangeType, ProductRequest, decide_product,
 };
@@ -24,6 +24,7 @@ use signet_workflow::{State, Timestamp};
 use crate::app::{App, Caller, Shared};
 use crate::error::{ApiError, ApiResult};
 use crate::keys;
+use crate::pki;
 use crate::routes::{decode_doc, list_page};
 use crate::views::{Body, Envelope, PageQuery, Q, StoredKey, state_filter};
 
@@ -62,7 +63,8 @@ pub struct ProductQuery {
     pub kind: Option<String>,
 }
 
-fn require_admin(app: &App, caller: &Caller, what: &str) -> ApiResult<()> {
+/// 403 unless the caller is in the organisation's admin group.
+pub(crate) fn require_admin(app: &App, caller: &Caller, what: &str) -> ApiResult<()> {
     if caller.in_group(&app.config.admin_group) {
         return Ok(());
     }
@@ -221,13 +223,6 @@ fn parse_product(body: &[u8]) -> ApiResult<Product> {
         if let Some(token) = &mut op.token {
             token.public_key = None;
         }
-        if op.operation_type == OperationType::DetachedSignature {
-            return Err(ApiError::bad_request(format!(
-                "productOperations: operation {:?}: DetachedSignature operations need certificate \
-                 profiles, which this service does not offer yet; use DigestSigning",
-                op.name
-            )));
-        }
         if op
             .token
             .as_ref()
@@ -239,6 +234,15 @@ fn parse_product(body: &[u8]) -> ApiResult<Product> {
                 op.name
             )));
         }
+    }
+    for entry in &mut product.ca_info {
+        entry.id = None;
+        entry.csr = None;
+        entry.state = None;
+        entry.product_id = None;
+        entry.issuer_ca_id = None;
+        entry.originating_id = None;
+        entry.external_request_id = None;
     }
     Ok(product)
 }
@@ -337,6 +341,10 @@ pub async fn create(
     // Validates and checks the writer group before any key is made.
     product_approval::submit_product(&id, product.clone(), &caller.actor, &app.org_groups(), now)?;
     let (mut writes, mut events) = generate_keys(&app, &org, &caller, &mut product, now).await?;
+    let (cert_writes, cert_events) =
+        pki::prepare_certificates(&app, &org, &caller, &mut product, now).await?;
+    writes.extend(cert_writes);
+    events.extend(cert_events);
     let request =
         product_approval::submit_product(&id, product, &caller.actor, &app.org_groups(), now)?;
     let stored = request.product.clone();
@@ -530,6 +538,15 @@ async fn change(
             _ => op.id = Some(uuid::Uuid::new_v4().to_string()),
         }
     }
+    // Certificates keep their ids, keys and chains (matched by CN).
+    for entry in &mut proposed.ca_info {
+        if let Some(c) = current.ca_info.iter().find(|c| c.cn == entry.cn) {
+            entry.id.clone_from(&c.id);
+            entry.csr.clone_from(&c.csr);
+            entry.state = c.state;
+            entry.product_id.clone_from(&c.product_id);
+        }
+    }
     let now = app.now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let outcome = product_approval::submit_change(
@@ -559,6 +576,10 @@ async fn change(
         ChangeOutcome::PendingApproval(mut request) => {
             let (mut writes, mut events) =
                 generate_keys(app, &org, caller, &mut request.product, now).await?;
+            let (cert_writes, cert_events) =
+                pki::prepare_certificates(app, &org, caller, &mut request.product, now).await?;
+            writes.extend(cert_writes);
+            events.extend(cert_events);
             events.insert(
                 0,
                 AuditEvent {

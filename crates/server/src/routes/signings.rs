@@ -137,6 +137,20 @@ async fn operation_key(app: &App, org: &str, op: &ProductOperation) -> ApiResult
     Ok(key)
 }
 
+/// The key an operation signs with, and for a DetachedSignature operation the certificate
+/// chain (PEM, leaf first) that goes with the signature.
+async fn signing_key(
+    app: &App,
+    org: &str,
+    product: &Product,
+    op: &ProductOperation,
+) -> ApiResult<(OperationKey, Vec<String>)> {
+    if op.operation_type == OperationType::DetachedSignature {
+        return crate::pki::detached_key(app, org, product).await;
+    }
+    Ok((operation_key(app, org, op).await?, Vec::new()))
+}
+
 /// The product and operation a stored request targets, as they are now.
 async fn target(
     app: &App,
@@ -155,7 +169,7 @@ async fn sign(
     app: &App,
     caller: &str,
     stored: &mut StoredRequest,
-    (key_id, key_type): OperationKey,
+    ((key_id, key_type), chain): (OperationKey, Vec<String>),
 ) -> ApiResult<Vec<AuditEvent>> {
     let input = &stored.request.input;
     let hash = signet_keys::HashAlgorithm::from(input.algorithm);
@@ -167,6 +181,9 @@ async fn sign(
         Err(e) => SigningOutcome::Failed(e.to_string()),
     };
     let ok = matches!(outcome, SigningOutcome::Signed(_));
+    if ok {
+        stored.chain = chain;
+    }
     app.metrics.observe_signature(ok);
     let now = app.now();
     let finished = request::finish_signing(&stored.request, outcome, now)?;
@@ -205,10 +222,11 @@ async fn sign_and_finish(
     caller: &str,
     org: &str,
     mut stored: StoredRequest,
+    product: &Product,
     op: &ProductOperation,
     version: i64,
 ) -> ApiResult<StoredRequest> {
-    let key = operation_key(app, org, op).await?;
+    let key = signing_key(app, org, product, op).await?;
     let events = sign(app, caller, &mut stored, key).await?;
     let write = Write::Update {
         record: record_of(app, org, &stored, op),
@@ -246,10 +264,10 @@ pub async fn create(
     product.signing_operation(&op.name)?;
     if !matches!(
         op.operation_type,
-        OperationType::DigestSigning | OperationType::SignOci
+        OperationType::DigestSigning | OperationType::SignOci | OperationType::DetachedSignature
     ) {
         return Err(ApiError::bad_request(format!(
-            "operation {:?} is a {} operation; image signing requests need DigestSigning",
+            "operation {:?} is a {} operation; image signing requests need DigestSigning or DetachedSignature",
             op.name,
             op.operation_type.as_str()
         )));
@@ -290,8 +308,10 @@ pub async fn create(
             ));
         }
     };
-    let key = operation_key(&app, &org, &op).await?;
-    let key_type = key.1;
+    // A DetachedSignature operation whose certificate is not issued yet refuses here (409),
+    // before anyone approves a request it could not sign.
+    let key = signing_key(&app, &org, &product, &op).await?;
+    let key_type = key.0.1;
     let algorithm = match &input {
         DigestInput::Digest { algorithm, .. } | DigestInput::CosignPayload { algorithm, .. } => {
             *algorithm
@@ -342,6 +362,7 @@ pub async fn create(
         operation_id: op.id.clone().unwrap_or_default(),
         product_name: product.name.clone(),
         payload: new.payload.map(|p| p.trim().to_owned()),
+        chain: Vec::new(),
     };
     if auto {
         // Approved at once: sign, then store the request, its approval and the key use in
@@ -603,6 +624,7 @@ pub async fn decide(
                 &caller.actor.user,
                 &org,
                 stored,
+                &product,
                 &op,
                 record.version + 1,
             )
