@@ -378,6 +378,37 @@ async fn authorization_matrix() {
     let (throwaway, _) = svc.approved_product("throwaway", "ECDSAP256").await;
     let (_, req) = svc.requester().request_signature(&pid, &op, b"m").await;
     let rid = req["id"].as_str().unwrap().to_owned();
+    // The PKI and client endpoints: a profile, a product whose certificate waits for an
+    // external CA, and a client registered for it by the requester.
+    let profile_text = r#"{"name":"p","certificateType":"ENDENTITY","email":"ci@acme.example","oidcIssuer":"https://acme.example"}"#;
+    let profile_body = |name: &str| json!({"profileName": name, "profileType": "END", "profileYAML": STANDARD.encode(profile_text)});
+    let (_, profile) = svc
+        .admin()
+        .post("/cas/profiles", &profile_body("first"))
+        .await;
+    let profile = profile["id"].as_str().unwrap().to_owned();
+    let mut detached = seed_product("detached", "ECDSAP256");
+    detached["caInfo"] = json!([{"cn": "signer", "description": "d", "externalRoot": true,
+        "useCase": "CodeSigning", "keyType": "ECDSAP256", "certificateType": "ENDENTITY", "profileID": profile}]);
+    detached["productOperations"][0]["operationType"] = json!("DetachedSignature");
+    detached["productOperations"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("token");
+    let (dpid, _) = svc.approved_product_json(detached).await;
+    let (_, dp) = svc.admin().get(&format!("/products/{dpid}")).await;
+    let cert = dp["caInfo"][0]["id"].as_str().unwrap().to_owned();
+    let client_key = signet_crypto::PrivateKey::generate(signet_crypto::KeyType::P256)
+        .unwrap()
+        .public_key()
+        .to_pem();
+    let registration = json!({"name": "ci", "idProduct": dpid,
+        "encryptionPublicKey": STANDARD.encode(&client_key)});
+    let (_, client) = svc
+        .requester()
+        .post("/registrations/clients", &registration)
+        .await;
+    let cid = client["id"].as_str().unwrap().to_owned();
 
     let other_org = Client {
         http: reqwest::Client::new(),
@@ -502,6 +533,90 @@ async fn authorization_matrix() {
             "/imagesignings/approvals".into(),
             Some(json!({"requestId": rid, "decision": "APPROVE"})),
             [401, 401, 403, 204, 403, 403, 403, 403],
+        ),
+        (
+            Method::GET,
+            "/cas/profiles".into(),
+            None,
+            [401, 401, 403, 403, 403, 403, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/cas/profiles".into(),
+            Some(profile_body("second")),
+            [401, 401, 403, 403, 403, 403, 201, 403],
+        ),
+        (
+            Method::GET,
+            format!("/cas/profiles/{profile}"),
+            None,
+            [401, 401, 403, 403, 403, 403, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/cas/internal".into(),
+            Some(json!({"subject": "CN=Acme Root CA,O=Acme"})),
+            [401, 401, 403, 403, 403, 403, 201, 403],
+        ),
+        (
+            Method::GET,
+            "/cas/internal/chain".into(),
+            None,
+            [401, 401, 200, 200, 200, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            format!("/cas/cas/{cert}"),
+            None,
+            [401, 401, 403, 403, 403, 403, 200, 403],
+        ),
+        (
+            Method::PATCH,
+            format!("/cas/cas/{cert}"),
+            Some(json!({"chain": STANDARD.encode("not a chain")})),
+            [401, 401, 403, 403, 403, 403, 400, 403],
+        ),
+        (
+            Method::POST,
+            "/registrations/clients".into(),
+            Some(registration.clone()),
+            [401, 401, 202, 403, 403, 403, 403, 403],
+        ),
+        (
+            Method::GET,
+            "/registrations/clients".into(),
+            None,
+            [401, 401, 200, 200, 200, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            format!("/registrations/clients/{cid}"),
+            None,
+            [401, 401, 200, 200, 403, 403, 200, 403],
+        ),
+        (
+            Method::GET,
+            "/registrations/clients/approvals".into(),
+            None,
+            [401, 401, 200, 200, 200, 200, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/registrations/clients/approvals".into(),
+            Some(json!({"requestId": cid, "decision": "APPROVE"})),
+            [401, 401, 403, 200, 403, 403, 403, 403],
+        ),
+        (
+            Method::GET,
+            format!("/distributions/products/{dpid}/secrets"),
+            None,
+            [401, 401, 200, 403, 403, 403, 403, 403],
+        ),
+        (
+            Method::DELETE,
+            format!("/registrations/clients/{cid}"),
+            None,
+            [401, 401, 200, 200, 403, 403, 200, 403],
         ),
         (
             Method::GET,
