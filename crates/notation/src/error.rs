@@ -1,0 +1,164 @@
+//! The crate's single error type.
+
+use crate::certs::CertRule;
+
+/// Everything that can go wrong building, parsing or verifying a Notary Project signature.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// JSON that should be a Notary object is not.
+    #[error("invalid {what} JSON: {reason}")]
+    Json {
+        /// What was being read or written.
+        what: &'static str,
+        /// The parser's message.
+        reason: String,
+    },
+    /// A structural rule of the JWS envelope is broken.
+    #[error("invalid JWS envelope: {reason}")]
+    InvalidEnvelope {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A base64 field does not decode.
+    #[error("invalid base64 in {field}: {reason}")]
+    Base64 {
+        /// The field.
+        field: String,
+        /// The decoder's message.
+        reason: String,
+    },
+    /// A required header is missing.
+    #[error("missing {header} header")]
+    MissingHeader {
+        /// The header name.
+        header: &'static str,
+    },
+    /// A header has a value of the wrong type or an unsupported value.
+    #[error("invalid {header} header: {reason}")]
+    InvalidHeader {
+        /// The header name.
+        header: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `crit` names a header this implementation does not understand.
+    #[error("unsupported critical header {header:?}")]
+    UnsupportedCriticalHeader {
+        /// The header name.
+        header: String,
+    },
+    /// The `alg` value is not one the Notary Project allows.
+    #[error(
+        "unsupported JWS algorithm {alg:?} (allowed: PS256, PS384, PS512, ES256, ES384, ES512)"
+    )]
+    UnsupportedAlgorithm {
+        /// The value found.
+        alg: String,
+    },
+    /// A key type has no Notary Project signature algorithm.
+    #[error("unsupported key type {key_type} (allowed: RSA 2048/3072/4096, EC P-256/P-384/P-521)")]
+    UnsupportedKey {
+        /// The key type.
+        key_type: signet_crypto::KeyType,
+    },
+    /// `alg` does not match the leaf certificate's key.
+    #[error(
+        "algorithm {alg} does not match the signing certificate's {key_type} key (expected {expected})"
+    )]
+    AlgorithmMismatch {
+        /// The algorithm in the envelope or asked for.
+        alg: String,
+        /// The leaf key type.
+        key_type: signet_crypto::KeyType,
+        /// The algorithm that key requires.
+        expected: String,
+    },
+    /// The envelope signature does not verify with the leaf certificate's key.
+    #[error("the envelope signature does not verify with the signing certificate's key ({alg})")]
+    BadSignature {
+        /// The algorithm.
+        alg: String,
+    },
+    /// The signer failed or produced something unusable.
+    #[error("signing with {alg} failed: {reason}")]
+    SigningFailed {
+        /// The algorithm.
+        alg: String,
+        /// Why.
+        reason: String,
+    },
+    /// A time cannot be represented or parsed.
+    #[error("invalid time {value:?}: {reason}")]
+    InvalidTime {
+        /// The text or description of the value.
+        value: String,
+        /// Why.
+        reason: String,
+    },
+    /// The certificate chain is empty.
+    #[error("the certificate chain is empty")]
+    EmptyChain,
+    /// A certificate does not parse or its key is unusable.
+    #[error("certificate {index} ({subject}): {reason}")]
+    Certificate {
+        /// Position in the chain (0 = leaf).
+        index: usize,
+        /// Its subject, or `?` when it does not parse.
+        subject: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A certificate breaks a Notary Project certificate requirement.
+    #[error("certificate {index} ({subject}) breaks the Notary Project rule: {rule}")]
+    CertificateRule {
+        /// Position in the chain (0 = leaf).
+        index: usize,
+        /// Its subject.
+        subject: String,
+        /// The rule broken.
+        rule: CertRule,
+    },
+    /// The payload's target does not match the artifact being verified.
+    #[error("payload {field} {found:?} does not match the artifact's {expected:?}")]
+    PayloadMismatch {
+        /// `mediaType`, `digest` or `size`.
+        field: &'static str,
+        /// What the artifact has.
+        expected: String,
+        /// What the payload says.
+        found: String,
+    },
+    /// Required user metadata is missing or different in the payload.
+    #[error("payload metadata {key:?} is {found:?}, expected {expected:?}")]
+    MetadataMismatch {
+        /// The annotation key.
+        key: String,
+        /// The required value.
+        expected: String,
+        /// The payload's value, if any.
+        found: Option<String>,
+    },
+    /// User metadata uses the reserved `io.cncf.notary` prefix.
+    #[error("metadata key {key:?} uses the reserved io.cncf.notary prefix")]
+    ReservedMetadataKey {
+        /// The key.
+        key: String,
+    },
+    /// A signature manifest does not have the Notary Project shape.
+    #[error("invalid Notary signature manifest: {reason}")]
+    InvalidManifest {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The manifest thumbprints do not match the envelope's certificate chain.
+    #[error("manifest thumbprints {manifest:?} do not match the envelope chain {envelope:?}")]
+    ThumbprintMismatch {
+        /// Thumbprints in the manifest annotation.
+        manifest: Vec<String>,
+        /// Thumbprints of the envelope chain.
+        envelope: Vec<String>,
+    },
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
