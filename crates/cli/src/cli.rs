@@ -144,6 +144,13 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::commands::pki::PkiCommand,
     },
+    /// notation's key, certificate and trust-policy commands, on notation's own configuration
+    /// directory ($NOTATION_CONFIG, else $XDG_CONFIG_HOME/notation or ~/.config/notation).
+    Notation {
+        /// What to manage.
+        #[command(subcommand)]
+        command: crate::commands::notation::NotationCommand,
+    },
     /// Run the signing service, print local tokens, verify its audit log.
     Server(signet_server::cli::ServerArgs),
     /// Talk to a signet signing service (signing-tool compatible): products, signing

@@ -7,6 +7,7 @@ mod commands;
 mod exit;
 mod image;
 mod keyref;
+mod notation;
 mod password;
 mod remote;
 mod verifiers;

@@ -13,11 +13,25 @@ pub enum Error {
         /// The parser's message.
         reason: String,
     },
-    /// A structural rule of the JWS envelope is broken.
-    #[error("invalid JWS envelope: {reason}")]
+    /// A structural rule of the JWS or COSE envelope is broken.
+    #[error("invalid signature envelope: {reason}")]
     InvalidEnvelope {
         /// What is wrong.
         reason: String,
+    },
+    /// CBOR that should be a COSE object does not decode or encode.
+    #[error("invalid {what} CBOR: {reason}")]
+    Cbor {
+        /// What was being read or written.
+        what: &'static str,
+        /// The decoder's or encoder's message.
+        reason: String,
+    },
+    /// A layer media type names no envelope format this crate knows.
+    #[error("unknown signature envelope media type {media_type:?}")]
+    UnknownEnvelopeType {
+        /// The media type.
+        media_type: String,
     },
     /// A base64 field does not decode.
     #[error("invalid base64 in {field}: {reason}")]
@@ -47,9 +61,9 @@ pub enum Error {
         /// The header name.
         header: String,
     },
-    /// The `alg` value is not one the Notary Project allows.
+    /// The `alg` value (JWS name or COSE number) is not one the Notary Project allows.
     #[error(
-        "unsupported JWS algorithm {alg:?} (allowed: PS256, PS384, PS512, ES256, ES384, ES512)"
+        "unsupported signature algorithm {alg:?} (allowed: PS256/-37, PS384/-38, PS512/-39, ES256/-7, ES384/-35, ES512/-36)"
     )]
     UnsupportedAlgorithm {
         /// The value found.

@@ -99,8 +99,38 @@ impl JwsAlgorithm {
         })
     }
 
+    /// The COSE `alg` value (RFC 9053 / RFC 8230): PS256 -37, PS384 -38, PS512 -39,
+    /// ES256 -7, ES384 -35, ES512 -36.
+    pub fn cose_id(self) -> i64 {
+        match self {
+            JwsAlgorithm::Ps256 => -37,
+            JwsAlgorithm::Ps384 => -38,
+            JwsAlgorithm::Ps512 => -39,
+            JwsAlgorithm::Es256 => -7,
+            JwsAlgorithm::Es384 => -35,
+            JwsAlgorithm::Es512 => -36,
+        }
+    }
+
+    /// Parses a COSE `alg` value (only the six the Notary Project allows).
+    pub fn from_cose_id(id: i64) -> Result<Self> {
+        Ok(match id {
+            -37 => JwsAlgorithm::Ps256,
+            -38 => JwsAlgorithm::Ps384,
+            -39 => JwsAlgorithm::Ps512,
+            -7 => JwsAlgorithm::Es256,
+            -35 => JwsAlgorithm::Es384,
+            -36 => JwsAlgorithm::Es512,
+            _ => {
+                return Err(Error::UnsupportedAlgorithm {
+                    alg: id.to_string(),
+                });
+            }
+        })
+    }
+
     /// The length of a raw `r||s` ECDSA signature, `None` for RSA.
-    fn ecdsa_raw_len(self) -> Option<usize> {
+    pub(crate) fn ecdsa_raw_len(self) -> Option<usize> {
         match self {
             JwsAlgorithm::Es256 => Some(64),
             JwsAlgorithm::Es384 => Some(96),
@@ -110,10 +140,11 @@ impl JwsAlgorithm {
     }
 }
 
-/// Produces JWS signatures: RSASSA-PSS (salt length = hash length) bytes, or raw ECDSA
-/// `r||s` (each half left-padded to the curve size) as JWS requires.
+/// Produces envelope signatures: RSASSA-PSS (salt length = hash length) bytes, or raw ECDSA
+/// `r||s` (each half left-padded to the curve size) as both JWS and COSE require. The same
+/// signer serves both envelope formats (see [`crate::EnvelopeSigner`]).
 pub trait JwsSigner {
-    /// Signs `input` (the JWS signing input) with `alg`.
+    /// Signs `input` (the JWS signing input, or the COSE `Sig_structure` bytes) with `alg`.
     fn sign(&self, alg: JwsAlgorithm, input: &[u8]) -> Result<Vec<u8>>;
 }
 
@@ -351,7 +382,7 @@ fn ordered_protected_json(map: &Map<String, Value>) -> Result<String> {
     Ok(format!("{{{}}}", parts.join(",")))
 }
 
-fn leaf_key(chain: &[Certificate]) -> Result<PublicKey> {
+pub(crate) fn leaf_key(chain: &[Certificate]) -> Result<PublicKey> {
     let leaf = chain.first().ok_or(Error::EmptyChain)?;
     leaf.public_key().map_err(|e| Error::Certificate {
         index: 0,
@@ -360,7 +391,12 @@ fn leaf_key(chain: &[Certificate]) -> Result<PublicKey> {
     })
 }
 
-fn verify_signature(key: &PublicKey, alg: JwsAlgorithm, input: &[u8], sig: &[u8]) -> Result<()> {
+pub(crate) fn verify_signature(
+    key: &PublicKey,
+    alg: JwsAlgorithm,
+    input: &[u8],
+    sig: &[u8],
+) -> Result<()> {
     let bad = || Error::BadSignature {
         alg: alg.name().to_owned(),
     };
@@ -393,7 +429,7 @@ fn verify_signature(key: &PublicKey, alg: JwsAlgorithm, input: &[u8], sig: &[u8]
                 .map_err(|_| bad())
         }
         JwsAlgorithm::Es256 | JwsAlgorithm::Es384 | JwsAlgorithm::Es512 => {
-            // JWS ECDSA signatures are raw r||s of exactly twice the curve size.
+            // JWS and COSE ECDSA signatures are raw r||s of exactly twice the curve size.
             if Some(sig.len()) != alg.ecdsa_raw_len() {
                 return Err(bad());
             }

@@ -4,6 +4,8 @@
 //! No I/O: times are arguments, bytes in and out.
 
 pub mod certs;
+pub mod cose;
+pub mod envelope;
 mod error;
 pub mod jws;
 pub mod manifest;
@@ -11,3 +13,8 @@ pub mod payload;
 pub mod rfc3339;
 
 pub use error::{Error, Result};
+/// The Notary Project signature algorithms (JWS names, COSE numbers via
+/// [`jws::JwsAlgorithm::cose_id`]).
+pub use jws::JwsAlgorithm as Algorithm;
+/// The signer both envelope formats use.
+pub use jws::JwsSigner as EnvelopeSigner;

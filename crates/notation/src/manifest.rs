@@ -2,11 +2,17 @@
 //! envelope and whose `subject` is the signed manifest. Written in the OCI 1.1 shape
 //! (`artifactType` + empty config); read in that shape and the legacy one (config media
 //! type `application/vnd.cncf.notary.signature`).
+//!
+//! [`to_json`] writes a manifest byte for byte as notation (oras-go, OCI image-spec Go
+//! structs) does: manifest fields `schemaVersion, mediaType, artifactType, config, layers,
+//! subject, annotations`; descriptor fields `mediaType, digest, size, urls, annotations,
+//! data, platform, artifactType`; Go's HTML-safe string escapes.
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use sha2::{Digest as _, Sha256};
-use signet_oci::{Descriptor, Digest, Manifest, media_types};
+use signet_oci::{Descriptor, Digest, Manifest, Platform, gojson, media_types};
 
 use crate::{Error, Result};
 
@@ -14,8 +20,7 @@ use crate::{Error, Result};
 pub const ARTIFACT_TYPE: &str = "application/vnd.cncf.notary.signature";
 /// The required thumbprint annotation.
 pub const THUMBPRINT_ANNOTATION: &str = "io.cncf.notary.x509chain.thumbprint#S256";
-/// The COSE envelope media type.
-pub const COSE_MEDIA_TYPE: &str = "application/cose";
+pub use crate::cose::COSE_MEDIA_TYPE;
 /// Digest of the two-byte empty JSON config `{}`.
 pub const EMPTY_CONFIG_DIGEST: &str =
     "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
@@ -37,23 +42,105 @@ impl EnvelopeType {
             EnvelopeType::Cose => COSE_MEDIA_TYPE,
         }
     }
+
+    /// The envelope format a layer media type names.
+    pub fn from_media_type(media_type: &str) -> Result<Self> {
+        match media_type {
+            crate::jws::JWS_MEDIA_TYPE => Ok(EnvelopeType::Jws),
+            COSE_MEDIA_TYPE => Ok(EnvelopeType::Cose),
+            other => Err(Error::UnknownEnvelopeType {
+                media_type: other.to_owned(),
+            }),
+        }
+    }
 }
 
-/// Uppercase hex SHA-256 of each DER certificate, in order.
+/// Lowercase hex SHA-256 of each DER certificate, in order — as notation-go writes the
+/// thumbprint annotation (`hex.EncodeToString`); readers compare case-insensitively.
 pub fn thumbprints(chain_der: &[Vec<u8>]) -> Vec<String> {
     chain_der
         .iter()
         .map(|der| {
             Sha256::digest(der)
                 .iter()
-                .map(|b| format!("{b:02X}"))
+                .map(|b| format!("{b:02x}"))
                 .collect()
         })
         .collect()
 }
 
+/// An OCI descriptor serialised in the image-spec Go struct order (`mediaType, digest,
+/// size, urls, annotations, data, platform, artifactType`), empty optionals omitted.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct OciDescriptor<'a> {
+    media_type: &'a str,
+    digest: &'a Digest,
+    size: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    urls: Option<&'a Vec<String>>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    platform: Option<&'a Platform>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    artifact_type: Option<&'a str>,
+}
+
+impl<'a> From<&'a Descriptor> for OciDescriptor<'a> {
+    fn from(d: &'a Descriptor) -> Self {
+        OciDescriptor {
+            media_type: &d.media_type,
+            digest: &d.digest,
+            size: d.size,
+            urls: d.urls.as_ref().filter(|u| !u.is_empty()),
+            annotations: &d.annotations,
+            data: d.data.as_deref().filter(|s| !s.is_empty()),
+            platform: d.platform.as_ref(),
+            artifact_type: d.artifact_type.as_deref().filter(|s| !s.is_empty()),
+        }
+    }
+}
+
+/// An image manifest in the image-spec Go struct order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OciManifest<'a> {
+    schema_version: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    media_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    artifact_type: Option<&'a str>,
+    config: OciDescriptor<'a>,
+    layers: Vec<OciDescriptor<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<OciDescriptor<'a>>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: &'a BTreeMap<String, String>,
+}
+
+/// The bytes notation (oras-go `PackManifest`, image-spec Go structs, `json.Marshal`)
+/// writes for `manifest`: compact, image-spec field order, map keys sorted, Go's
+/// HTML-safe escapes. Parsing stays lenient ([`parse_signature_manifest`] accepts any order).
+pub fn to_json(manifest: &Manifest) -> Vec<u8> {
+    gojson::to_vec(&OciManifest {
+        schema_version: manifest.schema_version,
+        media_type: manifest.media_type.as_deref().filter(|s| !s.is_empty()),
+        artifact_type: manifest.artifact_type.as_deref().filter(|s| !s.is_empty()),
+        config: OciDescriptor::from(&manifest.config),
+        layers: manifest.layers.iter().map(OciDescriptor::from).collect(),
+        subject: manifest.subject.as_ref().map(OciDescriptor::from),
+        annotations: &manifest.annotations,
+    })
+}
+
 /// Builds the OCI 1.1 signature manifest for `envelope` signing `subject`, with the chain
-/// thumbprint annotation plus `extra_annotations` (e.g. `org.opencontainers.image.created`).
+/// thumbprint annotation plus `extra_annotations`. notation also writes
+/// `org.opencontainers.image.created` (the signing time, RFC 3339); pass it in
+/// `extra_annotations`. The config is the OCI empty descriptor exactly as oras-go writes it
+/// (`data: "e30="`). Serialise the result with [`to_json`] for notation's byte layout.
 pub fn signature_manifest(
     subject: &Descriptor,
     envelope_type: EnvelopeType,

@@ -1,12 +1,17 @@
 //! The Notary Project payload `{"targetArtifact": <OCI descriptor>}`
 //! (`application/vnd.cncf.notary.payload.v1+json`): user metadata travels as descriptor
 //! annotations, and a verifier checks the descriptor against the artifact being verified.
+//!
+//! Written byte for byte as notation-go writes it (`json.Marshal` of the image-spec Go
+//! descriptor: `mediaType, digest, size, annotations`, Go's HTML-safe escapes); read
+//! leniently (any member order).
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-use signet_oci::Descriptor;
+use serde::{Deserialize, Serialize, Serializer};
+use signet_oci::{Descriptor, gojson};
 
+use crate::manifest::OciDescriptor;
 use crate::{Error, Result};
 
 /// The payload media type, also the JWS `cty` header.
@@ -16,17 +21,31 @@ pub const PAYLOAD_MEDIA_TYPE: &str = "application/vnd.cncf.notary.payload.v1+jso
 pub const RESERVED_PREFIX: &str = "io.cncf.notary";
 
 /// A Notary Project payload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Payload {
     /// The signed artifact's descriptor; user metadata is in its annotations.
     pub target_artifact: Descriptor,
 }
 
+impl Serialize for Payload {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Out<'a> {
+            target_artifact: OciDescriptor<'a>,
+        }
+        Out {
+            target_artifact: OciDescriptor::from(&self.target_artifact),
+        }
+        .serialize(serializer)
+    }
+}
+
 impl Payload {
     /// A payload for `target` with `metadata` added to its annotations (refusing keys under
-    /// the reserved `io.cncf.notary` prefix). Only `mediaType`, `digest`, `size`,
-    /// `annotations` and `artifactType` of `target` are kept.
+    /// the reserved `io.cncf.notary` prefix). Only `mediaType`, `digest`, `size` and
+    /// `annotations` of `target` are kept, as notation-go's `SanitizeTargetArtifact` does.
     pub fn new(target: &Descriptor, metadata: &BTreeMap<String, String>) -> Result<Self> {
         if let Some(key) = metadata.keys().find(|k| k.starts_with(RESERVED_PREFIX)) {
             return Err(Error::ReservedMetadataKey { key: key.clone() });
@@ -42,17 +61,21 @@ impl Payload {
                 urls: None,
                 annotations,
                 platform: None,
-                artifact_type: target.artifact_type.clone(),
+                artifact_type: None,
             },
         })
     }
 
-    /// The JSON bytes to sign.
+    /// The JSON bytes to sign, as notation-go writes them.
     pub fn to_json(&self) -> Result<Vec<u8>> {
-        serde_json::to_vec(self).map_err(|e| Error::Json {
-            what: "payload",
-            reason: e.to_string(),
-        })
+        let bytes = gojson::to_vec(self);
+        if bytes.is_empty() {
+            return Err(Error::Json {
+                what: "payload",
+                reason: "serialisation failed".to_owned(),
+            });
+        }
+        Ok(bytes)
     }
 
     /// Parses payload JSON (unknown top-level members refused).
@@ -143,6 +166,57 @@ mod tests {
             }})
         );
         assert_eq!(Payload::from_json(&p.to_json().unwrap()).unwrap(), p);
+    }
+
+    #[test]
+    fn bytes_match_notation_go() {
+        // image-spec Go descriptor order (mediaType, digest, size, annotations) and Go's
+        // HTML-safe escapes, as notation-go's json.Marshal writes the payload.
+        let mut t = target();
+        t.artifact_type = Some("application/x".to_owned());
+        let p = Payload::new(&t, &meta(&[("b", "<&>"), ("a", "1")])).unwrap();
+        assert_eq!(
+            String::from_utf8(p.to_json().unwrap()).unwrap(),
+            concat!(
+                r#"{"targetArtifact":{"mediaType":"application/vnd.oci.image.manifest.v1+json","#,
+                r#""digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","#,
+                r#""size":2,"annotations":{"a":"1","b":"\u003c\u0026\u003e"}}}"#
+            )
+        );
+        // A descriptor with every field is written in the full image-spec order.
+        let full = Payload {
+            target_artifact: Descriptor {
+                urls: Some(vec!["https://x".to_owned()]),
+                data: Some("e30=".to_owned()),
+                platform: Some(signet_oci::Platform {
+                    architecture: "amd64".to_owned(),
+                    os: "linux".to_owned(),
+                    ..Default::default()
+                }),
+                artifact_type: Some("application/x".to_owned()),
+                annotations: meta(&[("k", "v")]),
+                ..target()
+            },
+        };
+        let json = String::from_utf8(full.to_json().unwrap()).unwrap();
+        let keys = [
+            "\"mediaType\"",
+            "\"digest\"",
+            "\"size\"",
+            "\"urls\"",
+            "\"annotations\"",
+            "\"data\"",
+            "\"platform\"",
+            "\"artifactType\"",
+        ];
+        let positions: Vec<usize> = keys.iter().map(|k| json.find(k).unwrap()).collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{json}");
+        // Reading stays lenient about member order.
+        let reordered = br#"{"targetArtifact":{"size":2,"annotations":{"k":"v"},"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","mediaType":"application/vnd.oci.image.manifest.v1+json"}}"#;
+        assert_eq!(
+            Payload::from_json(reordered).unwrap(),
+            Payload::new(&target(), &meta(&[("k", "v")])).unwrap()
+        );
     }
 
     #[test]

@@ -499,7 +499,25 @@ fn signature_manifest_round_trip_and_legacy() {
     let m =
         manifest::signature_manifest(&target(), EnvelopeType::Jws, &env, &chain, &BTreeMap::new())
             .unwrap();
-    let bytes = m.to_go_json();
+    let bytes = manifest::to_json(&m);
+    // Byte for byte as notation (oras-go PackManifest, image-spec Go structs) writes it.
+    let thumbs_json = serde_json::to_string(&manifest::thumbprints(&chain)).unwrap();
+    let expected = format!(
+        concat!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","#,
+            r#""artifactType":"application/vnd.cncf.notary.signature","#,
+            r#""config":{{"mediaType":"application/vnd.oci.empty.v1+json","digest":"{empty}","size":2,"data":"e30="}},"#,
+            r#""layers":[{{"mediaType":"application/jose+json","digest":"{layer}","size":{size}}}],"#,
+            r#""subject":{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{subject}","size":7}},"#,
+            r#""annotations":{{"io.cncf.notary.x509chain.thumbprint#S256":{thumbs}}}}}"#
+        ),
+        empty = manifest::EMPTY_CONFIG_DIGEST,
+        layer = signet_oci::Digest::sha256(&env),
+        size = env.len(),
+        subject = target().digest,
+        thumbs = serde_json::to_string(&thumbs_json).unwrap(),
+    );
+    assert_eq!(String::from_utf8(bytes.clone()).unwrap(), expected);
     let v: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(v["artifactType"], "application/vnd.cncf.notary.signature");
     assert_eq!(v["config"]["digest"], manifest::EMPTY_CONFIG_DIGEST);
@@ -513,7 +531,7 @@ fn signature_manifest_round_trip_and_legacy() {
     assert!(thumbs.iter().all(|t| {
         t.len() == 64
             && t.chars()
-                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
     }));
     let parsed = manifest::parse_signature_manifest(&bytes).unwrap();
     assert!(!parsed.legacy);
@@ -521,6 +539,13 @@ fn signature_manifest_round_trip_and_legacy() {
     assert!(parsed.envelope.digest.matches(&env));
     assert_eq!(parsed.subject.digest, target().digest);
     parsed.check_thumbprints(&chain).unwrap();
+    // Uppercase thumbprints (the spec's example) are accepted too.
+    let mut upper = parsed.clone();
+    upper.thumbprints = upper.thumbprints.iter().map(|t| t.to_uppercase()).collect();
+    upper.check_thumbprints(&chain).unwrap();
+    // The ggcr-ordered bytes parse as well (reading is order-agnostic).
+    let parsed_go = manifest::parse_signature_manifest(&m.to_go_json()).unwrap();
+    assert_eq!(parsed_go, parsed);
     assert!(matches!(
         parsed.check_thumbprints(&chain[..2]),
         Err(Error::ThumbprintMismatch { .. })

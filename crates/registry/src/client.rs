@@ -23,15 +23,21 @@ use reqwest::header::{
     WWW_AUTHENTICATE,
 };
 use reqwest::{RequestBuilder, Response, StatusCode, Url};
-use signet_oci::{Digest, Reference, is_loopback_host, media_types};
+use signet_oci::{Digest, ImageIndex, Reference, is_loopback_host, media_types};
 
 use crate::auth::{Challenge, Credential, Keychain, challenge};
+use crate::referrers;
 use crate::{Error, Secret};
 
 /// The default limit on manifest size: 4 MiB, what registries themselves accept.
 pub const DEFAULT_MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 const DOCKER_CONTENT_DIGEST: &str = "docker-content-digest";
 const MAX_TAG_PAGES: usize = 10_000;
+const OCI_SUBJECT: &str = "oci-subject";
+const OCI_FILTERS_APPLIED: &str = "oci-filters-applied";
+const MAX_REFERRERS_PAGES: usize = 1_000;
+/// Most bytes of one page of a referrers API answer.
+const MAX_REFERRERS_PAGE_BYTES: u64 = 16 * 1024 * 1024;
 /// Waits before the second and third attempt of a request that got a transient answer
 /// (go-containerregistry's default backoff: 1 s, factor 3, three attempts).
 const RETRY_DELAYS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
@@ -127,6 +133,16 @@ impl fmt::Display for Repo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.registry, self.name)
     }
+}
+
+/// What the registry answered to a manifest `PUT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestPut {
+    /// The manifest's digest.
+    pub digest: Digest,
+    /// The `OCI-Subject` header: the registry's referrers API indexed the manifest as a
+    /// referrer of this digest (OCI distribution 1.1).
+    pub oci_subject: Option<Digest>,
 }
 
 /// What a manifest `HEAD` tells.
@@ -368,6 +384,21 @@ impl RegistryClient {
         bytes: &[u8],
         media_type: &str,
     ) -> Result<Digest, Error> {
+        Ok(self
+            .put_manifest_detailed(repo, reference, bytes, media_type)
+            .await?
+            .digest)
+    }
+
+    /// [`put_manifest`](Self::put_manifest), also telling whether the registry answered with
+    /// an `OCI-Subject` header (its referrers API indexed the manifest's `subject`).
+    pub async fn put_manifest_detailed(
+        &self,
+        repo: &Repo,
+        reference: &str,
+        bytes: &[u8],
+        media_type: &str,
+    ) -> Result<ManifestPut, Error> {
         let digest = Digest::sha256(bytes);
         if let Ok(expected) = reference.parse::<Digest>()
             && !expected.matches(bytes)
@@ -397,7 +428,105 @@ impl RegistryClient {
         {
             tracing::warn!(registry = %repo.registry, sent = %digest, answered = d, "registry reports a different manifest digest");
         }
-        Ok(digest)
+        let oci_subject = header_str(resp.headers(), OCI_SUBJECT).and_then(|d| d.parse().ok());
+        Ok(ManifestPut {
+            digest,
+            oci_subject,
+        })
+    }
+
+    /// The OCI 1.1 referrers API: `GET /v2/<name>/referrers/<digest>[?artifactType=…]`, all
+    /// pages (`Link` pagination) merged into one OCI image index. With `artifact_type`, the
+    /// entries are filtered here too when the registry did not say it filtered them
+    /// (`OCI-Filters-Applied`). `None` when the registry has no referrers API: it answered
+    /// 404 (any error code), 400, 405, 406, or a 200 that is not an OCI image index. Other
+    /// answers are errors.
+    pub async fn referrers(
+        &self,
+        repo: &Repo,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Option<ImageIndex>, Error> {
+        let mut url = self.url(repo, &format!("referrers/{subject}"))?;
+        if let Some(at) = artifact_type {
+            url.query_pairs_mut().append_pair("artifactType", at);
+        }
+        let op = format!("GET referrers {repo}@{subject}");
+        let location = || format!("{repo} (referrers of {subject})");
+        let mut merged: Option<ImageIndex> = None;
+        for page in 0..MAX_REFERRERS_PAGES {
+            let this = url.clone();
+            let mut resp = self
+                .send(repo, Access::Pull, &op, || {
+                    self.inner
+                        .http
+                        .get(this.clone())
+                        .header(ACCEPT, media_types::OCI_INDEX)
+                })
+                .await?;
+            let status = resp.status();
+            if !status.is_success() {
+                if page == 0 && referrers::api_unavailable_status(status.as_u16()) {
+                    tracing::debug!(
+                        registry = %repo.registry,
+                        status = status.as_u16(),
+                        "no referrers API"
+                    );
+                    return Ok(None);
+                }
+                return Err(status_error(repo, &op, resp).await);
+            }
+            let filtered = resp
+                .headers()
+                .get_all(OCI_FILTERS_APPLIED)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .any(|f| f.trim() == "artifactType");
+            let next = header_str(resp.headers(), LINK.as_str()).and_then(next_link);
+            let base = resp.url().clone();
+            let content_type = media_type_of(resp.headers());
+            let body = read_capped(&mut resp, MAX_REFERRERS_PAGE_BYTES)
+                .await
+                .map_err(|e| classify(&repo.registry, &e))?
+                .map_err(|size| Error::ManifestTooLarge {
+                    reference: location(),
+                    size,
+                    limit: MAX_REFERRERS_PAGE_BYTES,
+                })?;
+            let Some(mut index) = referrers::parse_api_page(&content_type, &body) else {
+                if page == 0 && status == StatusCode::OK {
+                    tracing::debug!(registry = %repo.registry, content_type, "referrers API answered something else than an OCI image index");
+                    return Ok(None);
+                }
+                return Err(Error::ReferrersIndex {
+                    location: location(),
+                    reason: format!(
+                        "page {} of the answer (status {}, {content_type:?}) is not an OCI image index",
+                        page + 1,
+                        status.as_u16()
+                    ),
+                });
+            };
+            if !filtered {
+                referrers::filter(&mut index.manifests, artifact_type);
+            }
+            match &mut merged {
+                None => merged = Some(index),
+                Some(m) => m.manifests.extend(index.manifests),
+            }
+            match next {
+                Some(n) => {
+                    url = base.join(&n).map_err(|e| Error::InvalidHeader {
+                        registry: repo.registry.clone(),
+                        header: "Link",
+                        reason: format!("{n:?} is not a URL: {e}"),
+                    })?;
+                }
+                None => break,
+            }
+        }
+        Ok(merged)
     }
 
     /// `DELETE` a manifest by digest; `false` if it did not exist. A registry refusing deletion

@@ -238,6 +238,21 @@ pub enum Error {
         /// What failed.
         reason: String,
     },
+    /// A manifest to push as a referrer is not a manifest or names no `subject`.
+    #[error("cannot push the referrer: {reason}")]
+    InvalidReferrer {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A referrers index (referrers API answer or referrers tag) is malformed, or could not be
+    /// updated.
+    #[error("referrers index {location}: {reason}")]
+    ReferrersIndex {
+        /// Where it is (`registry/repo:sha256-<hex>`, or the API request).
+        location: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A skopeo `dir:` image is unreadable.
     #[error("dir: image {}: {reason}", path.display())]
     DirImage {

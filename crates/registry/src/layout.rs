@@ -6,6 +6,9 @@
 //! lock (`File::lock`) on the layout's `oci-layout` file, which is never replaced, so concurrent
 //! writers in several threads or processes never lose an entry.
 //!
+//! Referrers (manifests with a `subject`) are untagged `index.json` entries; see
+//! [`OciLayout::push_referrer`] and [`OciLayout::referrers`].
+//!
 //! Tags are `org.opencontainers.image.ref.name` annotations on `index.json` entries. Signature
 //! images are stored one per signed digest, tagged `sha256-<hex>.sig` and annotated
 //! `kind: dev.cosignproject.cosign/sigs` as `cosign save` does; reading the tag of a layout
@@ -19,8 +22,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use signet_oci::{Descriptor, Digest, ImageIndex, media_types};
 
-use crate::Error;
 use crate::client::{DEFAULT_MAX_MANIFEST_BYTES, FetchedManifest};
+use crate::{Error, referrers};
 
 /// The annotation naming an `index.json` entry (its tag).
 pub const REF_NAME_ANNOTATION: &str = "org.opencontainers.image.ref.name";
@@ -319,6 +322,77 @@ impl OciLayout {
             removed
         })?;
         Ok(removed)
+    }
+
+    /// Stores a referrer manifest (one naming a `subject`; its blobs stored by the caller) and
+    /// adds it to `index.json`, untagged, unless an untagged entry for it is there already.
+    /// The entry carries the manifest's artifact type and annotations, and
+    /// [`SUBJECT_ANNOTATION`](crate::referrers::SUBJECT_ANNOTATION), so that
+    /// [`referrers`](Self::referrers) needs no manifest reads. Returns the manifest digest.
+    pub fn push_referrer(&self, bytes: &[u8], media_type: &str) -> Result<Digest, Error> {
+        let referrer = referrers::describe_for_push(bytes, media_type)?;
+        let digest = self.put_blob(bytes)?;
+        let mut entry = referrer.descriptor;
+        entry.annotations.remove(REF_NAME_ANNOTATION);
+        entry.annotations.insert(
+            referrers::SUBJECT_ANNOTATION.to_string(),
+            referrer.subject.to_string(),
+        );
+        self.update_index(|index| {
+            let present = index
+                .manifests
+                .iter()
+                .any(|d| d.digest == digest && !d.annotations.contains_key(REF_NAME_ANNOTATION));
+            if !present {
+                index.manifests.push(entry);
+            }
+            !present
+        })?;
+        Ok(digest)
+    }
+
+    /// The referrers of `subject` in `index.json` (of `artifact_type` if given), in index
+    /// order, once each. Entries added by [`push_referrer`](Self::push_referrer) are listed
+    /// from `index.json` alone; other manifest entries are read to find their subject.
+    pub fn referrers(
+        &self,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<Descriptor>, Error> {
+        let index = self.index()?;
+        let mut found: Vec<Descriptor> = Vec::new();
+        for entry in index.manifests {
+            if &entry.digest == subject || found.iter().any(|d| d.digest == entry.digest) {
+                continue;
+            }
+            if let Some(recorded) = entry.annotations.get(referrers::SUBJECT_ANNOTATION) {
+                if recorded == &subject.to_string() {
+                    let mut d = entry.clone();
+                    d.annotations.remove(referrers::SUBJECT_ANNOTATION);
+                    d.annotations.remove(REF_NAME_ANNOTATION);
+                    found.push(d);
+                }
+                continue;
+            }
+            if !(entry.media_type.is_empty()
+                || entry.media_type == media_types::OCI_MANIFEST
+                || entry.media_type == media_types::OCI_INDEX)
+            {
+                continue;
+            }
+            let Some(m) = self.get_manifest(&entry.digest)? else {
+                continue;
+            };
+            match referrers::describe(&m.bytes, &entry.media_type) {
+                Ok(Some(r)) if &r.subject == subject => found.push(r.descriptor),
+                Ok(_) => {}
+                Err(reason) => {
+                    tracing::debug!(digest = %entry.digest, reason, "skipping an index.json entry that is not a manifest");
+                }
+            }
+        }
+        referrers::filter(&mut found, artifact_type);
+        Ok(found)
     }
 
     /// The tags in `index.json`, sorted.

@@ -1,16 +1,16 @@
 //! What the CLI works with: [`ImageRef`], the parsed image argument (a registry reference or an
 //! `oci:` layout), and [`Store`], one repository of a registry or one layout directory behind
-//! the same small async interface.
+//! the same small async interface (manifests, blobs, tags and OCI 1.1 referrers).
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
-use signet_oci::{Digest, Reference};
+use signet_oci::{Descriptor, Digest, Reference};
 
-use crate::Error;
 use crate::client::{FetchedManifest, ManifestHead, RegistryClient, Repo};
 use crate::layout::{KIND_ANNOTATION, KIND_ATTS, KIND_SIGS, OciLayout};
+use crate::{Error, referrers};
 
 /// Transports other tools (skopeo, podman) accept that signet does not.
 const UNSUPPORTED_TRANSPORTS: &[&str] = &[
@@ -286,6 +286,49 @@ impl Store {
             Store::Layout(l) => {
                 let (l, tag) = (l.clone(), tag.to_string());
                 blocking(move || l.delete_tag(&tag)).await
+            }
+        }
+    }
+
+    /// The referrers of `subject` (manifests naming it as their `subject`), of
+    /// `artifact_type` if given, as index descriptors (media type, digest, size, artifact
+    /// type, annotations). A registry is asked through the OCI 1.1 referrers API, falling back
+    /// to the referrers tag `sha256-<hex>` when it has none (no tag: no referrers); a layout
+    /// lists them from `index.json`.
+    pub async fn referrers(
+        &self,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<Descriptor>, Error> {
+        match self {
+            Store::Registry { client, repo } => {
+                match client.referrers(repo, subject, artifact_type).await? {
+                    Some(index) => Ok(index.manifests),
+                    None => referrers::from_tag(client, repo, subject, artifact_type).await,
+                }
+            }
+            Store::Layout(l) => {
+                let (l, subject) = (l.clone(), subject.clone());
+                let artifact_type = artifact_type.map(str::to_string);
+                blocking(move || l.referrers(&subject, artifact_type.as_deref())).await
+            }
+        }
+    }
+
+    /// Stores a referrer manifest (it names a `subject`; its blobs are pushed by the caller)
+    /// and makes it findable by [`referrers`](Self::referrers); returns its digest. In a
+    /// registry: `PUT` by digest; unless the registry answered with `OCI-Subject` (its
+    /// referrers API indexed it), the manifest is also added to the referrers tag index,
+    /// safely against concurrent writers and never removing entries. Pushing again is
+    /// harmless. In a layout: an untagged `index.json` entry.
+    pub async fn push_referrer(&self, manifest: &[u8], media_type: &str) -> Result<Digest, Error> {
+        match self {
+            Store::Registry { client, repo } => {
+                referrers::push(client, repo, manifest, media_type).await
+            }
+            Store::Layout(l) => {
+                let (l, bytes, media_type) = (l.clone(), manifest.to_vec(), media_type.to_string());
+                blocking(move || l.push_referrer(&bytes, &media_type)).await
             }
         }
     }

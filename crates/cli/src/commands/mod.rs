@@ -4,6 +4,7 @@ mod attach;
 mod generate;
 mod keys;
 mod manage;
+pub mod notation;
 pub mod pki;
 mod policy;
 pub mod remote;
@@ -64,6 +65,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         } => manage::triangulate(&image, kind, &registry).await,
         Command::Tree { registry, image } => manage::tree(&image, &registry).await,
         Command::Pki { command } => pki::run(command).await,
+        Command::Notation { command } => notation::run(command),
         Command::Remote(args) => remote::run(args).await,
         // main runs the service on its own runtime; never reached.
         Command::Server(_) => Err(anyhow::anyhow!("signet server runs from main")),

@@ -1,0 +1,644 @@
+//! `signet notation …`: notation's `key`, `cert` and `policy` commands on notation's own
+//! configuration directory (see [`crate::notation`]), with notation's flags, file formats,
+//! permissions and messages. Errors are one line; declined confirmations are errors.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Subcommand};
+use signet_crypto::PrivateKey;
+use signet_notation_policy::TrustPolicyDocument;
+use signet_pki::cert::Certificate;
+
+use crate::notation::dirs::{LEGACY_TRUST_POLICY, NotationDirs, OCI_TRUST_POLICY};
+use crate::notation::keys::{KeySuite, SigningKeys};
+use crate::notation::{fsio, table, truststore};
+
+/// `signet notation` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum NotationCommand {
+    /// Manage keys used for signing (signingkeys.json).
+    Key {
+        /// What to do.
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+    /// Manage certificates in the trust store.
+    #[command(visible_alias = "certificate")]
+    Cert {
+        /// What to do.
+        #[command(subcommand)]
+        command: CertCommand,
+    },
+    /// Manage the OCI trust policy (trustpolicy.oci.json).
+    Policy {
+        /// What to do.
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+/// `notation key` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Add a key to the signing key list: a local key (--key and --cert) or a plugin key
+    /// (--plugin and --id).
+    Add(KeyAddArgs),
+    /// List keys used for signing.
+    #[command(visible_alias = "ls")]
+    List,
+    /// Update a key in the signing key list (mark it as the default).
+    #[command(visible_alias = "set")]
+    Update {
+        /// Mark as default.
+        #[arg(long)]
+        default: bool,
+        /// The key's name.
+        name: String,
+    },
+    /// Remove keys from the signing key list (the key files are kept).
+    Delete {
+        /// The keys' names.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+}
+
+/// `notation key add` flags.
+#[derive(Debug, Args)]
+pub struct KeyAddArgs {
+    /// Local key: the unencrypted PEM private key (PKCS#1, SEC1 or PKCS#8).
+    #[arg(long, requires = "cert", conflicts_with_all = ["plugin", "id", "plugin_config"])]
+    pub key: Option<PathBuf>,
+    /// Local key: the PEM certificate chain, leaf first, root last.
+    #[arg(long, requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// Plugin key: the signing plugin's name.
+    #[arg(long, required_unless_present = "key", requires = "id")]
+    pub plugin: Option<String>,
+    /// Plugin key: the key id.
+    #[arg(long, requires = "plugin")]
+    pub id: Option<String>,
+    /// Plugin key: {key}={value} pairs passed to the plugin.
+    #[arg(long = "plugin-config", requires = "plugin")]
+    pub plugin_config: Vec<String>,
+    /// Mark as default.
+    #[arg(long)]
+    pub default: bool,
+    /// The key's name.
+    pub name: String,
+}
+
+/// `--type` / `--store` as notation spells them.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Trust store type: ca, signingAuthority or tsa.
+    #[arg(long = "type", short = 't')]
+    pub store_type: String,
+    /// The named store.
+    #[arg(long, short = 's')]
+    pub store: String,
+}
+
+/// `notation cert` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Add certificates to the trust store (files are copied, keeping their names).
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The certificate files (PEM or DER).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List certificates in the trust store.
+    #[command(visible_alias = "ls")]
+    List {
+        /// Only this store type: ca, signingAuthority or tsa.
+        #[arg(long = "type", short = 't')]
+        store_type: Option<String>,
+        /// Only this named store.
+        #[arg(long, short = 's')]
+        store: Option<String>,
+    },
+    /// Show the certificates of one trust store file.
+    Show {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The certificate file's name in the store.
+        file: String,
+    },
+    /// Delete certificates from the trust store.
+    Delete {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Delete all certificates in the named store.
+        #[arg(long, short = 'a', conflicts_with = "file")]
+        all: bool,
+        /// Do not prompt for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// The certificate file's name in the store.
+        #[arg(required_unless_present = "all")]
+        file: Option<String>,
+    },
+}
+
+/// `notation policy` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Import the OCI trust policy from a JSON file (validated first).
+    Import {
+        /// Overwrite an existing OCI trust policy without asking.
+        #[arg(long)]
+        force: bool,
+        /// The policy file.
+        file: PathBuf,
+    },
+    /// Print the OCI trust policy.
+    Show,
+}
+
+/// Runs a `signet notation` command.
+pub fn run(command: NotationCommand) -> Result<()> {
+    let dirs = NotationDirs::from_env();
+    match command {
+        NotationCommand::Key { command } => match command {
+            KeyCommand::Add(args) => key_add(&dirs, args),
+            KeyCommand::List => key_list(&dirs),
+            KeyCommand::Update { default, name } => key_update(&dirs, &name, default),
+            KeyCommand::Delete { names } => key_delete(&dirs, &names),
+        },
+        NotationCommand::Cert { command } => match command {
+            CertCommand::Add { store, files } => cert_add(&dirs, &store, &files),
+            CertCommand::List { store_type, store } => {
+                cert_list(&dirs, store_type.as_deref(), store.as_deref())
+            }
+            CertCommand::Show { store, file } => cert_show(&dirs, &store, &file),
+            CertCommand::Delete {
+                store,
+                all,
+                yes,
+                file,
+            } => cert_delete(&dirs, &store, file.as_deref(), all, yes),
+        },
+        NotationCommand::Policy { command } => match command {
+            PolicyCommand::Import { force, file } => policy_import(&dirs, &file, force),
+            PolicyCommand::Show => policy_show(&dirs),
+        },
+    }
+}
+
+/// Asks `prompt [y/N]` on stderr and reads a line from stdin; `yes` skips the question.
+fn confirm(prompt: &str, yes: bool) -> Result<bool> {
+    if yes {
+        return Ok(true);
+    }
+    eprint!("{prompt} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the answer")?;
+    if !std::io::stdin().is_terminal() && line.is_empty() {
+        eprintln!();
+    }
+    Ok(matches!(line.trim().to_lowercase().as_str(), "y" | "yes"))
+}
+
+fn absolute(path: &Path) -> Result<PathBuf> {
+    std::path::absolute(path).map_err(|e| anyhow!("cannot resolve {}: {e}", path.display()))
+}
+
+fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| anyhow!("cannot read {what} {}: {e}", path.display()))
+}
+
+/// Checks a local key pair: the key parses, matches the chain's leaf, and the chain meets the
+/// Notary Project signing-chain requirements.
+fn check_local_key(key_path: &Path, cert_path: &Path) -> Result<()> {
+    let key_pem = String::from_utf8(read(key_path, "key")?)
+        .map_err(|_| anyhow!("key {} is not a PEM private key", key_path.display()))?;
+    let key = PrivateKey::from_unencrypted_pem(&key_pem).map_err(|e| {
+        anyhow!(
+            "key {} is not a usable private key: {e}",
+            key_path.display()
+        )
+    })?;
+    let cert_text = String::from_utf8(read(cert_path, "certificate chain")?).map_err(|_| {
+        anyhow!(
+            "certificate chain {} is not PEM certificates",
+            cert_path.display()
+        )
+    })?;
+    let chain = Certificate::parse_pem_bundle(&cert_text).map_err(|e| {
+        anyhow!(
+            "certificate chain {} is not PEM certificates: {e}",
+            cert_path.display()
+        )
+    })?;
+    let leaf_key = chain[0].public_key().map_err(|e| {
+        anyhow!(
+            "leaf certificate of {} has an unusable key: {e}",
+            cert_path.display()
+        )
+    })?;
+    if leaf_key.to_spki_der() != key.public_key().to_spki_der() {
+        bail!(
+            "private key {} does not match the public key of the leaf certificate in {}",
+            key_path.display(),
+            cert_path.display()
+        );
+    }
+    signet_notation::certs::check_signing_chain(&chain).map_err(|e| {
+        anyhow!(
+            "certificate chain {} does not meet the Notary Project requirements: {e}",
+            cert_path.display()
+        )
+    })
+}
+
+fn parse_plugin_config(pairs: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut map = BTreeMap::new();
+    for pair in pairs {
+        let Some((k, v)) = pair.split_once('=') else {
+            bail!("could not parse flag plugin-config: key-value pair requires \"=\" as separator");
+        };
+        if map.insert(k.to_owned(), v.to_owned()).is_some() {
+            bail!("could not parse flag plugin-config: duplicated key {k:?}");
+        }
+    }
+    Ok(map)
+}
+
+fn key_add(dirs: &NotationDirs, args: KeyAddArgs) -> Result<()> {
+    let mut keys = SigningKeys::load(dirs)?;
+    if args.name.is_empty() {
+        bail!("key name cannot be empty");
+    }
+    if keys.keys.iter().any(|k| k.name == args.name) {
+        bail!("signing key with name {:?} already exists", args.name);
+    }
+    let suite = match (&args.key, &args.cert, &args.plugin) {
+        (Some(key), Some(cert), _) => {
+            check_local_key(key, cert)?;
+            KeySuite {
+                name: args.name.clone(),
+                key_path: absolute(key)?.display().to_string(),
+                cert_path: absolute(cert)?.display().to_string(),
+                ..KeySuite::default()
+            }
+        }
+        (_, _, Some(plugin)) => {
+            let id = args.id.clone().unwrap_or_default();
+            if id.is_empty() {
+                bail!("missing key id");
+            }
+            if plugin.is_empty() {
+                bail!("plugin name cannot be empty");
+            }
+            let exe = dirs.plugin_executable(plugin);
+            if !std::fs::symlink_metadata(&exe).is_ok_and(|m| m.is_file()) {
+                bail!(
+                    "plugin {plugin} not found: {} is missing or not a regular file",
+                    exe.display()
+                );
+            }
+            KeySuite {
+                name: args.name.clone(),
+                id,
+                plugin_name: plugin.clone(),
+                plugin_config: parse_plugin_config(&args.plugin_config)?,
+                ..KeySuite::default()
+            }
+        }
+        _ => bail!("either --key and --cert, or --plugin and --id, are required"),
+    };
+    keys.add(suite, args.default)?;
+    keys.save(dirs)?;
+    if args.default {
+        println!("{}: marked as default", args.name);
+    } else {
+        println!("{}", args.name);
+    }
+    Ok(())
+}
+
+fn key_list(dirs: &NotationDirs) -> Result<()> {
+    let keys = SigningKeys::load(dirs)?;
+    let mut rows = vec![
+        ["NAME", "KEY PATH", "CERTIFICATE PATH", "ID", "PLUGIN NAME"]
+            .map(str::to_owned)
+            .to_vec(),
+    ];
+    for key in &keys.keys {
+        let name = if keys.default.as_deref() == Some(key.name.as_str()) {
+            format!("* {}", key.name)
+        } else {
+            key.name.clone()
+        };
+        rows.push(vec![
+            name,
+            key.key_path.clone(),
+            key.cert_path.clone(),
+            key.id.clone(),
+            key.plugin_name.clone(),
+        ]);
+    }
+    print!("{}", table::render(&rows));
+    Ok(())
+}
+
+fn key_update(dirs: &NotationDirs, name: &str, default: bool) -> Result<()> {
+    if !default {
+        eprintln!("Warning: --default flag is not set, command did not take effect");
+        return Ok(());
+    }
+    let mut keys = SigningKeys::load(dirs)?;
+    keys.set_default(name)?;
+    keys.save(dirs)?;
+    println!("{name}: marked as default");
+    Ok(())
+}
+
+fn key_delete(dirs: &NotationDirs, names: &[String]) -> Result<()> {
+    let mut keys = SigningKeys::load(dirs)?;
+    let previous_default = keys.default.clone();
+    let removed = keys
+        .remove(names)
+        .context("keys deletion failed to complete, nothing was removed")?;
+    keys.save(dirs)?;
+    let is_default = |n: &String| previous_default.as_ref() == Some(n);
+    match removed.as_slice() {
+        [one] if is_default(one) => println!(
+            "Removed default key {one} from Notation signing key list. The source key still exists."
+        ),
+        [one] => {
+            println!("Removed {one} from Notation signing key list. The source key still exists.")
+        }
+        many => {
+            println!(
+                "Removed the following keys from Notation signing key list. The source keys still exist."
+            );
+            for name in many {
+                if is_default(name) {
+                    println!("{name} (default)");
+                } else {
+                    println!("{name}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Copies one certificate file into a named store, as notation's `truststore.AddCert`.
+fn add_one_cert(store_dir: &Path, file: &Path) -> Result<()> {
+    let source = absolute(file)?;
+    let meta =
+        std::fs::metadata(&source).map_err(|e| anyhow!("cannot read {}: {e}", source.display()))?;
+    if !meta.is_file() {
+        bail!("{} is not a regular file", source.display());
+    }
+    let bytes = read(&source, "certificate file")?;
+    let certs = truststore::parse_certificates(&bytes)?;
+    if certs.is_empty() {
+        bail!("no valid certificate found in the file");
+    }
+    let name = source
+        .file_name()
+        .ok_or_else(|| anyhow!("{} has no file name", source.display()))?;
+    let target = store_dir.join(name);
+    if fsio::exists(&target) {
+        bail!("certificate already exists in the Trust Store");
+    }
+    fsio::write_private(&target, &bytes)
+}
+
+fn cert_add(dirs: &NotationDirs, store: &StoreArgs, files: &[PathBuf]) -> Result<()> {
+    truststore::check_store_type(&store.store_type)?;
+    truststore::check_store_name(&store.store)?;
+    let dir = truststore::store_dir(&dirs.x509_store_root(), &store.store_type, &store.store);
+    let mut added = Vec::new();
+    let mut failed = Vec::new();
+    for file in files {
+        match add_one_cert(&dir, file) {
+            Ok(()) => added.push(file.display().to_string()),
+            Err(e) => failed.push(format!(
+                "{}, with error {:?}",
+                file.display(),
+                crate::exit::render(&e)
+            )),
+        }
+    }
+    if !added.is_empty() {
+        println!(
+            "Successfully added following certificates to named store {} of type {}:",
+            store.store, store.store_type
+        );
+        for file in &added {
+            println!("{file}");
+        }
+    }
+    if !failed.is_empty() {
+        bail!(
+            "failed to add following certificates to named store {} of type {}: {}",
+            store.store,
+            store.store_type,
+            failed.join("; ")
+        );
+    }
+    Ok(())
+}
+
+fn cert_list(dirs: &NotationDirs, store_type: Option<&str>, store: Option<&str>) -> Result<()> {
+    let root = dirs.x509_store_root();
+    if let Some(t) = store_type {
+        truststore::check_store_type(t)?;
+    }
+    if let Some(s) = store {
+        truststore::check_store_name(s)?;
+    }
+    let types: Vec<&str> = match store_type {
+        Some(t) => vec![t],
+        None => truststore::STORE_TYPES.to_vec(),
+    };
+    let mut listed = Vec::new();
+    for t in types {
+        let found = match store {
+            Some(s) => truststore::list_store(&root, t, s),
+            None => truststore::list_type(&root, t),
+        };
+        listed.extend(found.context("failed to list certificates stored in the trust store")?);
+    }
+    if listed.is_empty() {
+        return Ok(());
+    }
+    let mut rows = vec![
+        ["STORE TYPE", "STORE NAME", "CERTIFICATE"]
+            .map(str::to_owned)
+            .to_vec(),
+    ];
+    rows.extend(
+        listed
+            .into_iter()
+            .map(|l| vec![l.store_type, l.store, l.file]),
+    );
+    print!("{}", table::render(&rows));
+    Ok(())
+}
+
+fn cert_show(dirs: &NotationDirs, store: &StoreArgs, file: &str) -> Result<()> {
+    truststore::check_store_type(&store.store_type)?;
+    truststore::check_store_name(&store.store)?;
+    truststore::check_file_name(file)?;
+    let path =
+        truststore::store_dir(&dirs.x509_store_root(), &store.store_type, &store.store).join(file);
+    let certs = truststore::read_certificate_file(&path)
+        .with_context(|| format!("failed to show details of certificate {file}"))?;
+    if certs.is_empty() {
+        bail!(
+            "failed to show details of certificate {file}, with error: no valid certificate found in the file"
+        );
+    }
+    print!("{}", truststore::show(&certs));
+    Ok(())
+}
+
+fn cert_delete(
+    dirs: &NotationDirs,
+    store: &StoreArgs,
+    file: Option<&str>,
+    all: bool,
+    yes: bool,
+) -> Result<()> {
+    truststore::check_store_name(&store.store)?;
+    truststore::check_store_type(&store.store_type)?;
+    let dir = truststore::store_dir(&dirs.x509_store_root(), &store.store_type, &store.store);
+    let (s, t) = (&store.store, &store.store_type);
+    if all {
+        if !confirm(
+            &format!("Are you sure you want to delete all certificates in {s:?} of type {t:?}?"),
+            yes,
+        )? {
+            bail!("operation cancelled: nothing was deleted");
+        }
+        if !std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
+            bail!(
+                "failed to delete the named trust store: {} does not exist",
+                dir.display()
+            );
+        }
+        std::fs::remove_dir_all(&dir).map_err(|e| {
+            anyhow!(
+                "failed to delete the named trust store: cannot remove {}: {e}",
+                dir.display()
+            )
+        })?;
+        println!("Successfully deleted {}", dir.display());
+        return Ok(());
+    }
+    let file = file.ok_or_else(|| {
+        anyhow!("to delete a specific certificate, certificate fileName cannot be empty")
+    })?;
+    truststore::check_file_name(file)?;
+    let path = dir.join(file);
+    if !confirm(
+        &format!("Are you sure you want to delete {file:?} in {s:?} of type {t:?}?"),
+        yes,
+    )? {
+        bail!("operation cancelled: nothing was deleted");
+    }
+    if !fsio::exists(&path) {
+        bail!(
+            "failed to delete the certificate file: {} does not exist",
+            path.display()
+        );
+    }
+    std::fs::remove_file(&path).map_err(|e| {
+        anyhow!(
+            "failed to delete the certificate file: cannot remove {}: {e}",
+            path.display()
+        )
+    })?;
+    if std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_none())
+        && let Err(e) = std::fs::remove_dir(&dir)
+    {
+        eprintln!(
+            "Warning: failed to remove the empty trust store directory {}: {e}",
+            dir.display()
+        );
+    }
+    println!("Successfully deleted {file} from trust store {s} of type {t}");
+    Ok(())
+}
+
+fn policy_import(dirs: &NotationDirs, file: &Path, force: bool) -> Result<()> {
+    let json = std::fs::read(file).map_err(|e| {
+        anyhow!(
+            "failed to read OCI trust policy configuration: {}: {e}",
+            file.display()
+        )
+    })?;
+    TrustPolicyDocument::from_json(&json)
+        .context("failed to validate OCI trust policy configuration")?;
+    let path = dirs.file(OCI_TRUST_POLICY);
+    let legacy = dirs.file(LEGACY_TRUST_POLICY);
+    if fsio::exists(&path) || fsio::exists(&legacy) {
+        if force {
+            eprintln!("Warning: existing OCI trust policy configuration will be overwritten");
+        } else if !std::io::stdin().is_terminal()
+            || !confirm(
+                "The OCI trust policy configuration already exists, do you want to overwrite it?",
+                false,
+            )?
+        {
+            bail!(
+                "the OCI trust policy configuration {} already exists; use --force to overwrite it",
+                path.display()
+            );
+        }
+    }
+    fsio::write_private(&path, &json).context("failed to write OCI trust policy configuration")?;
+    if fsio::exists(&legacy) {
+        match std::fs::remove_file(&legacy) {
+            Ok(()) => println!("Deleted old trust policy configuration trustpolicy.json."),
+            Err(e) => eprintln!(
+                "Warning: failed to delete old trust policy configuration trustpolicy.json: {e}"
+            ),
+        }
+    }
+    println!(
+        "Successfully imported OCI trust policy configuration to {}.",
+        path.display()
+    );
+    Ok(())
+}
+
+fn policy_show(dirs: &NotationDirs) -> Result<()> {
+    let path = dirs.file(OCI_TRUST_POLICY);
+    let legacy = dirs.file(LEGACY_TRUST_POLICY);
+    let json = match std::fs::read(&path) {
+        Ok(json) => json,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && fsio::exists(&legacy) => {
+            eprintln!(
+                "Warning: old trust policy `trustpolicy.json` is deprecated; please update the trust policy configuration via `notation policy import`."
+            );
+            std::fs::read(&legacy).map_err(|e| anyhow!("failed to show OCI trust policy: {e}"))?
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+            "failed to show OCI trust policy as it does not exist. You can import one using `notation policy import <path-to-policy.json>`"
+        ),
+        Err(e) => bail!("failed to show OCI trust policy: {e}"),
+    };
+    let valid = TrustPolicyDocument::from_json(&json);
+    std::io::stdout()
+        .write_all(&json)
+        .context("cannot write to stdout")?;
+    valid.map(|_| ()).context(
+        "existing OCI trust policy configuration is invalid, update it with `notation policy import <path-to-policy.json>`",
+    )
+}

@@ -1,0 +1,15 @@
+//! notation's own configuration directory, read and written the way notation (v1/v2,
+//! `notaryproject/notation` with `notation-go`) does, so `signet notation …` and `notation …`
+//! share one setup.
+//!
+//! * [`dirs`], where `{NOTATION_CONFIG}` is and the paths inside it.
+//! * [`fsio`], writing files `0600` in directories `0700`, as notation does.
+//! * [`keys`], `signingkeys.json`.
+//! * [`truststore`], `truststore/x509/{ca,signingAuthority,tsa}/<store>/<file>`.
+//! * [`table`], Go `text/tabwriter` output (padding 3), as notation's `ls` commands print.
+
+pub mod dirs;
+pub mod fsio;
+pub mod keys;
+pub mod table;
+pub mod truststore;

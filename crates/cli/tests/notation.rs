@@ -1,0 +1,636 @@
+//! `signet notation key|cert|policy`: notation's configuration directory layout, formats,
+//! permissions and messages, with keys and chains made by openssl.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{Env, sh};
+
+/// A Notary-conformant chain: root CA (critical basicConstraints CA:TRUE, critical
+/// keyCertSign) and a code-signing leaf (critical digitalSignature, codeSigning EKU).
+/// Writes root.key, root.crt, leaf.key, leaf.crt, chain.pem (leaf, root), other.key.
+fn pki(env: &Env) {
+    let script = r#"
+set -e
+openssl ecparam -name prime256v1 -genkey -noout -out root.key 2>/dev/null
+openssl req -x509 -new -key root.key -sha256 -days 30 -subj "/C=US/ST=WA/O=acme/CN=Root" \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign -out root.crt
+openssl ecparam -name prime256v1 -genkey -noout -out leaf.key 2>/dev/null
+openssl req -new -key leaf.key -subj "/C=US/ST=WA/O=acme/CN=Signer" -out leaf.csr
+printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\nbasicConstraints=CA:FALSE\n' > leaf.ext
+openssl x509 -req -in leaf.csr -CA root.crt -CAkey root.key -CAcreateserial -sha256 -days 10 \
+  -extfile leaf.ext -out leaf.crt 2>/dev/null
+cat leaf.crt root.crt > chain.pem
+openssl ecparam -name prime256v1 -genkey -noout -out other.key 2>/dev/null
+openssl req -x509 -new -key other.key -sha256 -days 30 -subj "/C=US/ST=WA/O=acme/CN=Loose" \
+  -out loose.crt
+cat loose.crt > loose-chain.pem
+openssl x509 -in root.crt -outform DER -out root.der
+"#;
+    sh(env.dir.path(), script);
+}
+
+/// The notation config dir when only HOME is set (as `Env` does).
+fn home_config(env: &Env) -> PathBuf {
+    env.path(".config/notation")
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+fn one_line(stderr: &str) {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("Error: "))
+        .collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+}
+
+const POLICY: &str = r#"{
+  "version": "1.0",
+  "trustPolicies": [{
+    "name": "prod",
+    "registryScopes": ["registry.example.com/team/app"],
+    "signatureVerification": {"level": "strict"},
+    "trustStores": ["ca:acme"],
+    "trustedIdentities": ["x509.subject: C=US, ST=WA, O=acme, CN=Signer"]
+  }]
+}
+"#;
+
+#[test]
+fn key_add_ls_update_delete() {
+    let env = Env::new();
+    pki(&env);
+    let cfg = home_config(&env);
+    let out = env.ok(&[
+        "notation",
+        "key",
+        "add",
+        "signer",
+        "--key",
+        "leaf.key",
+        "--cert",
+        "chain.pem",
+    ]);
+    assert_eq!(out, "signer\n");
+    let file = cfg.join("signingkeys.json");
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode(&cfg), 0o700);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let key = env.p("leaf.key");
+    let chain = env.p("chain.pem");
+    assert_eq!(
+        text,
+        format!(
+            "{{\n    \"keys\": [\n        {{\n            \"name\": \"signer\",\n            \"keyPath\": \"{key}\",\n            \"certPath\": \"{chain}\"\n        }}\n    ]\n}}\n"
+        )
+    );
+
+    // A second key, marked default.
+    std::fs::copy(env.path("leaf.key"), env.path("leaf2.key")).unwrap();
+    let out = env.ok(&[
+        "notation",
+        "key",
+        "add",
+        "second",
+        "--key",
+        "leaf2.key",
+        "--cert",
+        "chain.pem",
+        "--default",
+    ]);
+    assert_eq!(out, "second: marked as default\n");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(json["default"], "second");
+    assert_eq!(json["keys"][1]["name"], "second");
+
+    // ls: Go tabwriter layout, default marked with "* ".
+    let ls = env.ok(&["notation", "key", "ls"]);
+    let lines: Vec<&str> = ls.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines[0].starts_with("NAME       KEY PATH"), "{ls}");
+    assert!(lines[0].ends_with("ID   PLUGIN NAME   "), "{ls}");
+    assert!(lines[1].starts_with("signer     /"), "{ls}");
+    assert!(lines[2].starts_with("* second   /"), "{ls}");
+    let col = lines[0].find("CERTIFICATE PATH").unwrap();
+    assert_eq!(&lines[1][col..col + chain.len()], chain);
+
+    // Duplicates are refused.
+    let err = env.fails(
+        &[
+            "notation",
+            "key",
+            "add",
+            "signer",
+            "--key",
+            "leaf.key",
+            "--cert",
+            "chain.pem",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("signing key with name \"signer\" already exists"),
+        "{err}"
+    );
+    one_line(&err);
+
+    // update --default.
+    assert_eq!(
+        env.ok(&["notation", "key", "update", "signer", "--default"]),
+        "signer: marked as default\n"
+    );
+    assert!(env.ok(&["notation", "key", "ls"]).contains("* signer"));
+    let err = env.fails(&["notation", "key", "set", "nope", "--default"], 1);
+    assert!(err.contains("signing key nope not found"), "{err}");
+
+    // delete: unknown name removes nothing.
+    let err = env.fails(&["notation", "key", "delete", "second", "nope"], 1);
+    assert!(err.contains("signing key nope not found"), "{err}");
+    one_line(&err);
+    assert!(env.ok(&["notation", "key", "ls"]).contains("second"));
+    assert_eq!(
+        env.ok(&["notation", "key", "delete", "signer"]),
+        "Removed default key signer from Notation signing key list. The source key still exists.\n"
+    );
+    assert_eq!(
+        env.ok(&["notation", "key", "delete", "second"]),
+        "Removed second from Notation signing key list. The source key still exists.\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "{\n    \"keys\": []\n}\n"
+    );
+    assert!(env.path("leaf.key").exists());
+}
+
+#[test]
+fn key_add_refuses_bad_input() {
+    let env = Env::new();
+    pki(&env);
+    // Wrong key for the leaf.
+    let err = env.fails(
+        &[
+            "notation",
+            "key",
+            "add",
+            "k",
+            "--key",
+            "other.key",
+            "--cert",
+            "chain.pem",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("does not match the public key of the leaf"),
+        "{err}"
+    );
+    one_line(&err);
+    // Not PEM.
+    env.write("junk.pem", "not a key");
+    let err = env.fails(
+        &[
+            "notation",
+            "key",
+            "add",
+            "k",
+            "--key",
+            "junk.pem",
+            "--cert",
+            "chain.pem",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("junk.pem is not a usable private key"),
+        "{err}"
+    );
+    one_line(&err);
+    let err = env.fails(
+        &[
+            "notation", "key", "add", "k", "--key", "leaf.key", "--cert", "junk.pem",
+        ],
+        1,
+    );
+    assert!(err.contains("is not PEM certificates"), "{err}");
+    one_line(&err);
+    // A self-signed cert without the code-signing keyUsage fails the Notary rules.
+    let err = env.fails(
+        &[
+            "notation",
+            "key",
+            "add",
+            "k",
+            "--key",
+            "other.key",
+            "--cert",
+            "loose-chain.pem",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("does not meet the Notary Project requirements"),
+        "{err}"
+    );
+    one_line(&err);
+    // A chain without its root is incomplete.
+    let err = env.fails(
+        &[
+            "notation", "key", "add", "k", "--key", "leaf.key", "--cert", "leaf.crt",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("does not meet the Notary Project requirements"),
+        "{err}"
+    );
+    // Neither --key nor --plugin.
+    assert_eq!(
+        env.run(&["notation", "key", "add", "k"]).status.code(),
+        Some(1)
+    );
+    // A plugin that is not installed.
+    let err = env.fails(
+        &[
+            "notation", "key", "add", "k", "--plugin", "kms", "--id", "key-1",
+        ],
+        1,
+    );
+    assert!(err.contains("plugin kms not found"), "{err}");
+    assert!(!home_config(&env).join("signingkeys.json").exists());
+    // A malformed signingkeys.json is reported, not overwritten.
+    let cfg = home_config(&env);
+    std::fs::create_dir_all(&cfg).unwrap();
+    std::fs::write(cfg.join("signingkeys.json"), r#"{"default":"x","keys":[]}"#).unwrap();
+    let err = env.fails(&["notation", "key", "ls"], 1);
+    assert!(
+        err.contains("malformed signingkeys.json: default key 'x' not found"),
+        "{err}"
+    );
+}
+
+#[test]
+fn plugin_key_and_notation_config_env() {
+    let env = Env::new();
+    let cfg = env.path("custom");
+    let exe = cfg.join("plugins/kms/notation-kms");
+    std::fs::create_dir_all(exe.parent().unwrap()).unwrap();
+    std::fs::write(&exe, "#!/bin/sh\n").unwrap();
+    let out = env
+        .signet()
+        .env("NOTATION_CONFIG", &cfg)
+        .args([
+            "notation",
+            "key",
+            "add",
+            "remote",
+            "--plugin",
+            "kms",
+            "--id",
+            "arn:key/1",
+            "--plugin-config",
+            "region=eu",
+            "--plugin-config",
+            "a=b",
+            "--default",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(cfg.join("signingkeys.json")).unwrap();
+    assert_eq!(
+        text,
+        "{\n    \"default\": \"remote\",\n    \"keys\": [\n        {\n            \"name\": \"remote\",\n            \"id\": \"arn:key/1\",\n            \"pluginName\": \"kms\",\n            \"pluginConfig\": {\n                \"a\": \"b\",\n                \"region\": \"eu\"\n            }\n        }\n    ]\n}\n"
+    );
+    assert!(!home_config(&env).exists());
+    let out = env
+        .signet()
+        .env("NOTATION_CONFIG", &cfg)
+        .args(["notation", "key", "ls"])
+        .output()
+        .unwrap();
+    let ls = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        ls.lines().nth(1).unwrap().contains("arn:key/1   kms   "),
+        "{ls}"
+    );
+
+    // XDG_CONFIG_HOME is honoured when NOTATION_CONFIG is not set.
+    let xdg = env.path("xdg");
+    let out = env
+        .signet()
+        .env("XDG_CONFIG_HOME", &xdg)
+        .args(["notation", "policy", "show"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    env.write("policy.json", POLICY);
+    let out = env
+        .signet()
+        .env("XDG_CONFIG_HOME", &xdg)
+        .args(["notation", "policy", "import", "policy.json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(xdg.join("notation/trustpolicy.oci.json").exists());
+}
+
+#[test]
+fn cert_add_ls_show_delete() {
+    let env = Env::new();
+    pki(&env);
+    let cfg = home_config(&env);
+    let out = env.ok(&[
+        "notation", "cert", "add", "--type", "ca", "--store", "acme", "root.crt", "root.der",
+    ]);
+    assert_eq!(
+        out,
+        "Successfully added following certificates to named store acme of type ca:\nroot.crt\nroot.der\n"
+    );
+    let store = cfg.join("truststore/x509/ca/acme");
+    assert_eq!(
+        std::fs::read(store.join("root.crt")).unwrap(),
+        std::fs::read(env.path("root.crt")).unwrap()
+    );
+    assert_eq!(mode(&store.join("root.der")), 0o600);
+    assert_eq!(mode(&store), 0o700);
+    assert_eq!(mode(&cfg.join("truststore/x509")), 0o700);
+    env.ok(&[
+        "notation", "cert", "add", "-t", "tsa", "-s", "ts", "root.crt",
+    ]);
+    env.ok(&[
+        "notation",
+        "cert",
+        "add",
+        "-t",
+        "signingAuthority",
+        "-s",
+        "sa",
+        "leaf.crt",
+    ]);
+
+    let ls = env.ok(&["notation", "cert", "ls"]);
+    assert_eq!(
+        ls,
+        "STORE TYPE         STORE NAME   CERTIFICATE   \n\
+         ca                 acme         root.crt      \n\
+         ca                 acme         root.der      \n\
+         signingAuthority   sa           leaf.crt      \n\
+         tsa                ts           root.crt      \n"
+    );
+    let ls = env.ok(&["notation", "cert", "ls", "--type", "tsa"]);
+    assert_eq!(ls.lines().count(), 2);
+    let ls = env.ok(&["notation", "cert", "ls", "--store", "acme"]);
+    assert_eq!(ls.lines().count(), 3);
+    assert_eq!(
+        env.ok(&["notation", "cert", "ls", "-t", "ca", "-s", "none"]),
+        ""
+    );
+
+    let show = env.ok(&[
+        "notation", "cert", "show", "-t", "ca", "-s", "acme", "root.der",
+    ]);
+    assert!(show.starts_with("Certificate details\n---"), "{show}");
+    assert!(
+        show.contains("Subject: CN=Root,O=acme,ST=WA,C=US\n"),
+        "{show}"
+    );
+    assert!(show.contains("IsCA: true\n"), "{show}");
+    assert!(show.contains(" +0000 UTC\n"), "{show}");
+    let fp = String::from_utf8(sh(
+        env.dir.path(),
+        "openssl x509 -in root.crt -noout -fingerprint -sha256",
+    ))
+    .unwrap();
+    let fp = fp
+        .trim()
+        .rsplit('=')
+        .next()
+        .unwrap()
+        .replace(':', "")
+        .to_lowercase();
+    assert!(
+        show.contains(&format!("SHA256 Thumbprint: {fp}\n")),
+        "{show}"
+    );
+
+    // Already present.
+    let err = env.fails(
+        &[
+            "notation", "cert", "add", "-t", "ca", "-s", "acme", "root.crt",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("certificate already exists in the Trust Store"),
+        "{err}"
+    );
+    one_line(&err);
+
+    // Delete one (without -y and with a "y" answer), then --all.
+    let out = env
+        .signet()
+        .args([
+            "notation", "cert", "delete", "-t", "ca", "-s", "acme", "root.der",
+        ])
+        .write_stdin("y\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "Successfully deleted root.der from trust store acme of type ca\n"
+    );
+    // Declined.
+    let out = env
+        .signet()
+        .args([
+            "notation", "cert", "delete", "-t", "ca", "-s", "acme", "root.crt",
+        ])
+        .write_stdin("n\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(store.join("root.crt").exists());
+    // Last file: the empty store directory goes too.
+    env.ok(&[
+        "notation", "cert", "delete", "-t", "ca", "-s", "acme", "-y", "root.crt",
+    ]);
+    assert!(!store.exists());
+    let out = env.ok(&[
+        "notation", "cert", "delete", "-t", "tsa", "-s", "ts", "--all", "-y",
+    ]);
+    assert!(out.starts_with("Successfully deleted "), "{out}");
+    assert!(!cfg.join("truststore/x509/tsa/ts").exists());
+    let err = env.fails(
+        &[
+            "notation", "cert", "delete", "-t", "tsa", "-s", "ts", "--all", "-y",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("failed to delete the named trust store"),
+        "{err}"
+    );
+    let err = env.fails(
+        &[
+            "notation", "cert", "delete", "-t", "ca", "-s", "acme", "-y", "gone.crt",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("failed to delete the certificate file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn cert_refuses_bad_input() {
+    let env = Env::new();
+    pki(&env);
+    env.write("junk.crt", "hello");
+    let err = env.fails(
+        &[
+            "notation", "cert", "add", "-t", "ca", "-s", "acme", "root.crt", "junk.crt", "leaf.key",
+        ],
+        1,
+    );
+    one_line(&err);
+    assert!(err.contains("junk.crt, with error"), "{err}");
+    assert!(
+        err.contains("leaf.key, with error \"no valid certificate found in the file\""),
+        "{err}"
+    );
+    let store = home_config(&env).join("truststore/x509/ca/acme");
+    assert!(store.join("root.crt").exists());
+    assert!(!store.join("junk.crt").exists());
+    assert!(!store.join("leaf.key").exists());
+
+    let err = env.fails(
+        &[
+            "notation", "cert", "add", "-t", "root", "-s", "a", "root.crt",
+        ],
+        1,
+    );
+    assert!(err.contains("unsupported store type: root"), "{err}");
+    let err = env.fails(
+        &[
+            "notation", "cert", "add", "-t", "ca", "-s", "a/b", "root.crt",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("named store name needs to follow [a-zA-Z0-9_.-]+ format"),
+        "{err}"
+    );
+    let err = env.fails(
+        &["notation", "cert", "show", "-t", "ca", "-s", "acme", "../x"],
+        1,
+    );
+    one_line(&err);
+    let err = env.fails(
+        &[
+            "notation", "cert", "show", "-t", "ca", "-s", "acme", "nope.crt",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("failed to show details of certificate nope.crt"),
+        "{err}"
+    );
+    // Usage errors (clap) exit 1 too.
+    let out = env.run(&["notation", "cert", "delete", "-t", "ca", "-s", "acme", "-y"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn policy_import_and_show() {
+    let env = Env::new();
+    let cfg = home_config(&env);
+    let err = env.fails(&["notation", "policy", "show"], 1);
+    assert!(err.contains("does not exist"), "{err}");
+    one_line(&err);
+
+    let file = env.write("policy.json", POLICY);
+    let out = env.ok(&["notation", "policy", "import", &file]);
+    let target = cfg.join("trustpolicy.oci.json");
+    assert_eq!(
+        out,
+        format!(
+            "Successfully imported OCI trust policy configuration to {}.\n",
+            target.display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), POLICY);
+    assert_eq!(mode(&target), 0o600);
+    assert_eq!(env.ok(&["notation", "policy", "show"]), POLICY);
+
+    // Overwrite needs --force.
+    let other = POLICY.replace("\"prod\"", "\"prod2\"");
+    env.write("other.json", &other);
+    let err = env.fails(&["notation", "policy", "import", "other.json"], 1);
+    assert!(err.contains("use --force"), "{err}");
+    one_line(&err);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), POLICY);
+    let out = env.run(&["notation", "policy", "import", "--force", "other.json"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("will be overwritten"));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), other);
+
+    // A policy the specification forbids: wildcard mixed with other identities.
+    let bad = POLICY.replace(
+        "\"x509.subject: C=US, ST=WA, O=acme, CN=Signer\"",
+        "\"*\", \"x509.subject: C=US, ST=WA, O=acme, CN=Signer\"",
+    );
+    env.write("bad.json", &bad);
+    let err = env.fails(&["notation", "policy", "import", "--force", "bad.json"], 1);
+    assert!(
+        err.contains("failed to validate OCI trust policy configuration"),
+        "{err}"
+    );
+    assert!(err.contains("\"prod\""), "{err}");
+    one_line(&err);
+    env.write("notjson.json", "{");
+    let err = env.fails(
+        &["notation", "policy", "import", "--force", "notjson.json"],
+        1,
+    );
+    one_line(&err);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), other);
+
+    // show reports an invalid file but still prints it.
+    std::fs::write(&target, &bad).unwrap();
+    let out = env.run(&["notation", "policy", "show"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), bad);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("existing OCI trust policy configuration is invalid"),
+        "{stderr}"
+    );
+    one_line(&stderr);
+
+    // The legacy trustpolicy.json is shown with a warning and removed by import.
+    std::fs::remove_file(&target).unwrap();
+    std::fs::write(cfg.join("trustpolicy.json"), POLICY).unwrap();
+    let out = env.run(&["notation", "policy", "show"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("deprecated"));
+    let out = env.ok(&["notation", "policy", "import", "--force", "policy.json"]);
+    assert!(
+        out.starts_with("Deleted old trust policy configuration trustpolicy.json.\n"),
+        "{out}"
+    );
+    assert!(!cfg.join("trustpolicy.json").exists());
+}
