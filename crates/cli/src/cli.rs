@@ -144,10 +144,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::commands::pki::PkiCommand,
     },
-    /// notation's key, certificate and trust-policy commands, on notation's own configuration
-    /// directory ($NOTATION_CONFIG, else $XDG_CONFIG_HOME/notation or ~/.config/notation).
+    /// notation's commands: sign, ls, inspect and verify Notary Project signatures, and manage
+    /// keys, certificates and the trust policy in notation's own configuration directory
+    /// ($NOTATION_CONFIG, else $XDG_CONFIG_HOME/notation or ~/.config/notation).
     Notation {
-        /// What to manage.
+        /// What to do.
         #[command(subcommand)]
         command: crate::commands::notation::NotationCommand,
     },

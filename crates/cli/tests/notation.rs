@@ -634,3 +634,531 @@ fn policy_import_and_show() {
     );
     assert!(!cfg.join("trustpolicy.json").exists());
 }
+
+// ---------------------------------------------------------------------------------------------
+// sign / ls / inspect / verify
+
+const SCOPE: &str = "registry.example.com/team/app";
+
+/// A one-policy trust policy document.
+fn policy_json(scope: &str, level: &str, stores: &[&str], identity: &str) -> String {
+    serde_json::json!({
+        "version": "1.0",
+        "trustPolicies": [{
+            "name": "p",
+            "registryScopes": [scope],
+            "signatureVerification": {"level": level},
+            "trustStores": stores,
+            "trustedIdentities": [identity],
+        }]
+    })
+    .to_string()
+}
+
+/// Writes the OCI trust policy directly (replacing any).
+fn set_policy(env: &Env, json: &str) {
+    let path = home_config(env).join("trustpolicy.oci.json");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, json).unwrap();
+}
+
+/// pki + default key "signer" + root in ca:acme + a strict policy for SCOPE.
+fn notation_setup(env: &Env) {
+    pki(env);
+    env.ok(&[
+        "notation",
+        "key",
+        "add",
+        "signer",
+        "--key",
+        "leaf.key",
+        "--cert",
+        "chain.pem",
+        "--default",
+    ]);
+    env.ok(&[
+        "notation", "cert", "add", "-t", "ca", "-s", "acme", "root.crt",
+    ]);
+    env.ok(&[
+        "notation",
+        "cert",
+        "add",
+        "-t",
+        "ca",
+        "-s",
+        "other",
+        "loose.crt",
+    ]);
+    set_policy(
+        env,
+        &policy_json(
+            SCOPE,
+            "strict",
+            &["ca:acme"],
+            "x509.subject: C=US, ST=WA, O=acme, CN=Signer",
+        ),
+    );
+}
+
+fn layout(env: &Env, name: &str) -> String {
+    signet_testkit::write_random_oci_layout(&env.path(name), "v1")
+}
+
+fn verify_layout(env: &Env, reference: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["notation", "verify", "--oci-layout", "--scope", SCOPE];
+    args.extend_from_slice(extra);
+    args.push(reference);
+    env.run(&args)
+}
+
+fn assert_ok(out: &std::process::Output) -> (String, String) {
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    (stdout, stderr)
+}
+
+fn assert_fail(out: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout: {}\nstderr: {stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    one_line(&stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn sign_ls_inspect_verify_layout() {
+    let env = Env::new();
+    notation_setup(&env);
+    let digest = layout(&env, "img");
+
+    let out = env.run(&[
+        "notation",
+        "sign",
+        "--oci-layout",
+        "-m",
+        "env=prod",
+        "img:v1",
+    ]);
+    let (stdout, stderr) = assert_ok(&out);
+    assert_eq!(stdout, format!("Successfully signed img@{digest}\n"));
+    assert!(
+        stderr.contains(
+            "Warning: Always sign the artifact using digest(@sha256:...) rather than a tag(:v1)"
+        ),
+        "{stderr}"
+    );
+    let by_digest = format!("img@{digest}");
+    let out = env.ok(&[
+        "notation",
+        "sign",
+        "--oci-layout",
+        "--signature-format",
+        "cose",
+        "--key",
+        "signer",
+        &by_digest,
+    ]);
+    assert_eq!(out, format!("Successfully signed img@{digest}\n"));
+
+    // ls: both signatures in notation's tree.
+    let ls = env.ok(&["notation", "ls", "--oci-layout", &by_digest]);
+    let lines: Vec<&str> = ls.lines().collect();
+    assert_eq!(lines.len(), 4, "{ls}");
+    assert_eq!(lines[0], format!("img@{digest}"));
+    assert_eq!(lines[1], "└── application/vnd.cncf.notary.signature");
+    assert!(lines[2].starts_with("    ├── sha256:"), "{ls}");
+    assert!(lines[3].starts_with("    └── sha256:"), "{ls}");
+
+    // inspect: text and JSON.
+    let text = env.ok(&["notation", "inspect", "--oci-layout", &by_digest]);
+    assert!(
+        text.starts_with("Inspecting all signatures for signed artifact\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("signature algorithm: ECDSA-SHA-256"),
+        "{text}"
+    );
+    assert!(text.contains("signing scheme: notary.x509"), "{text}");
+    assert!(text.contains("env: prod"), "{text}");
+    assert!(text.contains(&format!("digest: {digest}")), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&env.ok(&[
+        "notation",
+        "inspect",
+        "--oci-layout",
+        "-o",
+        "json",
+        &by_digest,
+    ]))
+    .unwrap();
+    let sigs = json["signatures"].as_array().unwrap();
+    assert_eq!(sigs.len(), 2);
+    let root_fp = {
+        let der = std::fs::read(env.path("root.der")).unwrap();
+        signet_testkit::sha256_digest(&der)
+            .trim_start_matches("sha256:")
+            .to_owned()
+    };
+    for sig in sigs {
+        assert_eq!(sig["signedArtifact"]["digest"], digest.as_str());
+        assert_eq!(sig["certificates"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            sig["certificates"][1]["SHA256Fingerprint"],
+            root_fp.as_str()
+        );
+        assert_eq!(sig["signedAttributes"]["signingScheme"], "notary.x509");
+    }
+
+    // verify: success, with the user metadata table.
+    let (stdout, _) = assert_ok(&verify_layout(&env, &by_digest, &[]));
+    assert!(
+        stdout.starts_with(&format!(
+            "Successfully verified signature for img@{digest}\n"
+        )),
+        "{stdout}"
+    );
+    let (stdout, _) = assert_ok(&verify_layout(&env, "img:v1", &["-m", "env=prod"]));
+    assert!(
+        stdout.contains("The artifact was signed with the following user metadata."),
+        "{stdout}"
+    );
+    assert!(stdout.contains("env   prod"), "{stdout}");
+
+    // wrong -m.
+    let err = assert_fail(&verify_layout(&env, &by_digest, &["-m", "env=dev"]));
+    assert!(
+        err.contains("signature verification failed for all the signatures"),
+        "{err}"
+    );
+    assert!(err.contains("metadata"), "{err}");
+
+    // --scope is required for a layout.
+    let err = env.fails(&["notation", "verify", "--oci-layout", &by_digest], 1);
+    assert!(err.contains("--scope"), "{err}");
+
+    // Wrong trust store.
+    set_policy(
+        &env,
+        &policy_json(
+            SCOPE,
+            "strict",
+            &["ca:other"],
+            "x509.subject: C=US, ST=WA, O=acme, CN=Signer",
+        ),
+    );
+    let err = assert_fail(&verify_layout(&env, &by_digest, &[]));
+    assert!(err.contains("authenticity validation failed"), "{err}");
+    assert!(
+        err.contains("not in the trust policy's trust stores"),
+        "{err}"
+    );
+
+    // Non-matching trusted identity: strict fails, audit logs it and succeeds.
+    set_policy(
+        &env,
+        &policy_json(
+            SCOPE,
+            "strict",
+            &["ca:acme"],
+            "x509.subject: C=US, ST=WA, O=acme, CN=Someone",
+        ),
+    );
+    let err = assert_fail(&verify_layout(&env, &by_digest, &[]));
+    assert!(err.contains("trusted identities"), "{err}");
+    set_policy(
+        &env,
+        &policy_json(
+            SCOPE,
+            "audit",
+            &["ca:acme"],
+            "x509.subject: C=US, ST=WA, O=acme, CN=Someone",
+        ),
+    );
+    let (stdout, stderr) = assert_ok(&verify_layout(&env, &by_digest, &[]));
+    assert!(
+        stdout.contains("Successfully verified signature"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("Warning: authenticity was set to \"log\" and failed with error:"),
+        "{stderr}"
+    );
+
+    // Wildcard identity; skip level.
+    set_policy(&env, &policy_json(SCOPE, "strict", &["ca:acme"], "*"));
+    assert_ok(&verify_layout(&env, &by_digest, &[]));
+    let skip = serde_json::json!({"version": "1.0", "trustPolicies": [{
+        "name": "s", "registryScopes": [SCOPE], "signatureVerification": {"level": "skip"},
+        "trustStores": [], "trustedIdentities": []}]})
+    .to_string();
+    set_policy(&env, &skip);
+    let (stdout, _) = assert_ok(&verify_layout(&env, &by_digest, &[]));
+    assert_eq!(
+        stdout,
+        format!("Trust policy is configured to skip signature verification for img@{digest}\n")
+    );
+}
+
+#[test]
+fn verify_rejects_expired_and_tampered_signatures() {
+    let env = Env::new();
+    notation_setup(&env);
+
+    // Expired signature: strict fails, permissive warns.
+    let digest = layout(&env, "exp");
+    env.ok(&[
+        "notation",
+        "sign",
+        "--oci-layout",
+        "--expiry",
+        "1s",
+        "exp:v1",
+    ]);
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let reference = format!("exp@{digest}");
+    let err = assert_fail(&verify_layout(&env, &reference, &[]));
+    assert!(err.contains("expiry validation failed"), "{err}");
+    assert!(err.contains("digital signature has expired"), "{err}");
+    set_policy(
+        &env,
+        &policy_json(
+            SCOPE,
+            "permissive",
+            &["ca:acme"],
+            "x509.subject: C=US, ST=WA, O=acme, CN=Signer",
+        ),
+    );
+    let (_, stderr) = assert_ok(&verify_layout(&env, &reference, &[]));
+    assert!(
+        stderr.contains("Warning: expiry was set to \"log\""),
+        "{stderr}"
+    );
+    set_policy(
+        &env,
+        &policy_json(
+            SCOPE,
+            "strict",
+            &["ca:acme"],
+            "x509.subject: C=US, ST=WA, O=acme, CN=Signer",
+        ),
+    );
+
+    // Tampered envelope: a JWS whose signature no longer matches, stored under its own
+    // digest and referenced by a rewritten signature manifest.
+    let digest = layout(&env, "tam");
+    env.ok(&["notation", "sign", "--oci-layout", "tam:v1"]);
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.path("tam/index.json")).unwrap()).unwrap();
+    let blob = |d: &str| {
+        env.path(&format!(
+            "tam/blobs/sha256/{}",
+            d.trim_start_matches("sha256:")
+        ))
+    };
+    let sig_entry = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["digest"] != digest.as_str())
+        .unwrap()
+        .clone();
+    let sig_digest = sig_entry["digest"].as_str().unwrap().to_owned();
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(blob(&sig_digest)).unwrap()).unwrap();
+    let env_digest = manifest["layers"][0]["digest"].as_str().unwrap().to_owned();
+    let mut jws: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(blob(&env_digest)).unwrap()).unwrap();
+    let sig = jws["signature"].as_str().unwrap().to_owned();
+    let flipped = if sig.starts_with('A') { "B" } else { "A" };
+    jws["signature"] = serde_json::Value::from(format!("{flipped}{}", &sig[1..]));
+    let tampered = serde_json::to_vec(&jws).unwrap();
+    let tampered_digest = signet_testkit::sha256_digest(&tampered);
+    std::fs::write(blob(&tampered_digest), &tampered).unwrap();
+    manifest["layers"][0]["digest"] = serde_json::Value::from(tampered_digest.clone());
+    manifest["layers"][0]["size"] = serde_json::Value::from(tampered.len());
+    let manifest_bytes = serde_json::to_vec(&manifest).unwrap();
+    let new_sig_digest = signet_testkit::sha256_digest(&manifest_bytes);
+    std::fs::write(blob(&new_sig_digest), &manifest_bytes).unwrap();
+    let text = std::fs::read_to_string(env.path("tam/index.json"))
+        .unwrap()
+        .replace(&sig_digest, &new_sig_digest);
+    std::fs::write(env.path("tam/index.json"), text).unwrap();
+    let err = assert_fail(&verify_layout(&env, &format!("tam@{digest}"), &[]));
+    assert!(err.contains("integrity validation failed"), "{err}");
+
+    // No signature at all.
+    let digest = layout(&env, "none");
+    let err = assert_fail(&verify_layout(&env, &format!("none@{digest}"), &[]));
+    assert!(err.contains("no signature is associated with"), "{err}");
+    let ls = env.ok(&["notation", "ls", "--oci-layout", &format!("none@{digest}")]);
+    assert_eq!(ls, format!("none@{digest} has no associated signature\n"));
+}
+
+#[test]
+fn sign_refuses_plugin_and_missing_keys() {
+    let env = Env::new();
+    pki(&env);
+    let digest = layout(&env, "img");
+    let reference = format!("img@{digest}");
+    let err = env.fails(&["notation", "sign", "--oci-layout", &reference], 1);
+    assert!(err.contains("default signing key not set"), "{err}");
+    let err = env.fails(
+        &[
+            "notation",
+            "sign",
+            "--oci-layout",
+            "--key",
+            "nope",
+            &reference,
+        ],
+        1,
+    );
+    assert!(err.contains("signing key nope not found"), "{err}");
+    let plugin_dir = home_config(&env).join("plugins/kms");
+    std::fs::create_dir_all(&plugin_dir).unwrap();
+    std::fs::write(plugin_dir.join("notation-kms"), "#!/bin/sh\n").unwrap();
+    env.ok(&[
+        "notation", "key", "add", "remote", "--plugin", "kms", "--id", "k1",
+    ]);
+    let err = env.fails(
+        &[
+            "notation",
+            "sign",
+            "--oci-layout",
+            "--key",
+            "remote",
+            &reference,
+        ],
+        1,
+    );
+    assert!(err.contains("not supported yet"), "{err}");
+}
+
+#[test]
+fn sign_and_verify_in_a_registry_with_the_tag_fallback() {
+    let reg = signet_testkit::TestRegistry::start();
+    let addr = reg.addr();
+    let env = Env::new();
+    notation_setup(&env);
+    let pushed = signet_testkit::push_random_image(&addr, "team/app", "v1");
+    let scope = format!("{addr}/team/app");
+    set_policy(
+        &env,
+        &policy_json(
+            &scope,
+            "strict",
+            &["ca:acme"],
+            "x509.subject: C=US, ST=WA, O=acme, CN=Signer",
+        ),
+    );
+    let tagged = format!("{addr}/team/app:v1");
+    let out = env.run(&["notation", "sign", &tagged]);
+    let (stdout, _) = assert_ok(&out);
+    let digest = pushed.digest.clone();
+    assert_eq!(stdout, format!("Successfully signed {scope}@{digest}\n"));
+    env.ok(&[
+        "notation",
+        "sign",
+        "--signature-format",
+        "cose",
+        "-m",
+        "a=b",
+        &tagged,
+    ]);
+
+    // distribution has no referrers API: the referrers tag index holds both.
+    let tags = signet_testkit::Pusher::new(&addr)
+        .fetch_manifest("team/app", &digest.replace(':', "-"))
+        .0;
+    let index: serde_json::Value = serde_json::from_slice(&tags).unwrap();
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 2, "{index}");
+
+    let ls = env.ok(&["notation", "ls", &format!("{scope}@{digest}")]);
+    assert_eq!(ls.lines().count(), 4, "{ls}");
+    let (stdout, stderr) = assert_ok(&env.run(&["notation", "verify", &tagged]));
+    assert_eq!(
+        stdout,
+        format!("Successfully verified signature for {scope}@{digest}\n")
+    );
+    assert!(
+        stderr.contains("Warning: Always verify the artifact using digest"),
+        "{stderr}"
+    );
+    let (stdout, _) = assert_ok(&env.run(&[
+        "notation",
+        "verify",
+        "-m",
+        "a=b",
+        &format!("{scope}@{digest}"),
+    ]));
+    assert!(stdout.contains("a     b"), "{stdout}");
+
+    // A repository no policy covers.
+    let other = signet_testkit::push_random_image(&addr, "team/other", "v1");
+    let err = assert_fail(&env.run(&[
+        "notation",
+        "verify",
+        &format!("{addr}/team/other@{}", other.digest),
+    ]));
+    assert!(err.contains("trust policy"), "{err}");
+}
+
+#[test]
+fn revocation_cannot_be_checked_offline() {
+    let env = Env::new();
+    notation_setup(&env);
+    // A leaf naming a CRL distribution point: revocation cannot be checked here.
+    let script = r#"
+set -e
+openssl ecparam -name prime256v1 -genkey -noout -out crl.key 2>/dev/null
+openssl req -new -key crl.key -subj "/C=US/ST=WA/O=acme/CN=Signer" -out crl.csr
+printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\ncrlDistributionPoints=URI:http://127.0.0.1:9/root.crl\n' > crl.ext
+openssl x509 -req -in crl.csr -CA root.crt -CAkey root.key -CAcreateserial -sha256 -days 10 \
+  -extfile crl.ext -out crl.crt 2>/dev/null
+cat crl.crt root.crt > crl-chain.pem
+"#;
+    sh(env.dir.path(), script);
+    env.ok(&[
+        "notation",
+        "key",
+        "add",
+        "crl",
+        "--key",
+        "crl.key",
+        "--cert",
+        "crl-chain.pem",
+    ]);
+    let digest = layout(&env, "img");
+    let reference = format!("img@{digest}");
+    env.ok(&[
+        "notation",
+        "sign",
+        "--oci-layout",
+        "--key",
+        "crl",
+        &reference,
+    ]);
+    let err = assert_fail(&verify_layout(&env, &reference, &[]));
+    assert!(err.contains("revocation validation failed"), "{err}");
+    assert!(err.contains("revocation cannot be checked"), "{err}");
+    set_policy(
+        &env,
+        &policy_json(
+            SCOPE,
+            "permissive",
+            &["ca:acme"],
+            "x509.subject: C=US, ST=WA, O=acme, CN=Signer",
+        ),
+    );
+    let (_, stderr) = assert_ok(&verify_layout(&env, &reference, &[]));
+    assert!(
+        stderr.contains("Warning: revocation was set to \"log\" and failed with error: revocation cannot be checked"),
+        "{stderr}"
+    );
+}

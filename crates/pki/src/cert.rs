@@ -10,7 +10,10 @@ use der::asn1::{Ia5String, Utf8StringRef};
 use der::{Decode, Encode};
 use signet_crypto::{CertSignatureAlgorithm, PublicKey};
 use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAltName};
+use x509_cert::ext::pkix::{
+    AuthorityInfoAccessSyntax, BasicConstraints, CrlDistributionPoints, ExtendedKeyUsage, KeyUsage,
+    SubjectAltName,
+};
 
 use crate::Error;
 
@@ -273,6 +276,21 @@ impl Certificate {
     /// keyUsage, `None` when absent.
     pub fn key_usage(&self) -> Result<Option<KeyUsage>, Error> {
         self.decode_extension::<KeyUsage>(OID_KEY_USAGE, "keyUsage")
+    }
+
+    /// Whether the certificate names a revocation source: an OCSP responder in its
+    /// authorityInfoAccess, or a cRLDistributionPoints extension.
+    pub fn names_revocation_source(&self) -> Result<bool, Error> {
+        const OID_AIA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
+        const OID_CRL_DP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.31");
+        const OID_AD_OCSP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
+        let crl = self
+            .decode_extension::<CrlDistributionPoints>(OID_CRL_DP, "cRLDistributionPoints")?
+            .is_some_and(|dps| !dps.0.is_empty());
+        let ocsp = self
+            .decode_extension::<AuthorityInfoAccessSyntax>(OID_AIA, "authorityInfoAccess")?
+            .is_some_and(|aia| aia.0.iter().any(|a| a.access_method == OID_AD_OCSP));
+        Ok(crl || ocsp)
     }
 
     /// extKeyUsage purposes, `None` when absent.

@@ -1,6 +1,8 @@
 //! `signet notation …`: notation's `key`, `cert` and `policy` commands on notation's own
 //! configuration directory (see [`crate::notation`]), with notation's flags, file formats,
-//! permissions and messages. Errors are one line; declined confirmations are errors.
+//! permissions and messages; and `sign`, `ls`, `inspect`, `verify` on registry images and OCI
+//! layouts (see [`crate::notation::artifact`]). Errors are one line; declined confirmations
+//! are errors.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
@@ -14,7 +16,8 @@ use signet_pki::cert::Certificate;
 
 use crate::notation::dirs::{LEGACY_TRUST_POLICY, NotationDirs, OCI_TRUST_POLICY};
 use crate::notation::keys::{KeySuite, SigningKeys};
-use crate::notation::{fsio, table, truststore};
+use crate::notation::{artifact, fsio, table, trust, truststore};
+use signet_notation::envelope::EnvelopeType;
 
 /// `signet notation` subcommands.
 #[derive(Debug, Subcommand)]
@@ -38,6 +41,69 @@ pub enum NotationCommand {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Sign an artifact (registry image or OCI layout) and push the signature as a referrer.
+    Sign(SignArgs),
+    /// List the signatures of an artifact.
+    #[command(visible_alias = "list")]
+    Ls(ArtifactArgs),
+    /// Inspect the signatures of an artifact.
+    Inspect {
+        #[command(flatten)]
+        artifact: ArtifactArgs,
+        /// Output format: text or json.
+        #[arg(long, short = 'o', default_value = "text", value_parser = ["text", "json"])]
+        output: String,
+    },
+    /// Verify an artifact's signatures against the trust policy and trust store.
+    Verify(VerifyArgs),
+}
+
+/// The artifact argument and registry flags of `sign`, `ls`, `inspect` and `verify`.
+#[derive(Debug, Args)]
+pub struct ArtifactArgs {
+    /// The reference is an OCI image layout: PATH:TAG or PATH@DIGEST.
+    #[arg(long)]
+    pub oci_layout: bool,
+    /// Registry access via plain HTTP (loopback registries use it anyway).
+    #[arg(long)]
+    pub plain_http: bool,
+    #[command(flatten)]
+    pub registry: crate::cli::RegistryArgs,
+    /// The artifact: REGISTRY/REPO:TAG, REGISTRY/REPO@DIGEST, oci:PATH[:TAG|@DIGEST], or a
+    /// layout reference with --oci-layout.
+    pub reference: String,
+}
+
+/// `notation sign` flags.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The signing key's name in signingkeys.json (default: the default key).
+    #[arg(long, short = 'k')]
+    pub key: Option<String>,
+    /// Signature envelope format: jws or cose.
+    #[arg(long, default_value = "jws", value_parser = ["jws", "cose"])]
+    pub signature_format: String,
+    /// Optional expiry of the signature, a Go duration (e.g. 12h, 30m, 3h20m).
+    #[arg(long, short = 'e')]
+    pub expiry: Option<String>,
+    /// {key}={value} user metadata added to the signed payload.
+    #[arg(long = "user-metadata", short = 'm')]
+    pub user_metadata: Vec<String>,
+    #[command(flatten)]
+    pub artifact: ArtifactArgs,
+}
+
+/// `notation verify` flags.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The repository (REGISTRY/REPO) whose trust policy applies; required with --oci-layout.
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// {key}={value} user metadata the signed payload must carry.
+    #[arg(long = "user-metadata", short = 'm')]
+    pub user_metadata: Vec<String>,
+    #[command(flatten)]
+    pub artifact: ArtifactArgs,
 }
 
 /// `notation key` subcommands.
@@ -188,6 +254,71 @@ pub fn run(command: NotationCommand) -> Result<()> {
             PolicyCommand::Import { force, file } => policy_import(&dirs, &file, force),
             PolicyCommand::Show => policy_show(&dirs),
         },
+        NotationCommand::Sign(args) => {
+            let envelope_type = match args.signature_format.as_str() {
+                "cose" => EnvelopeType::Cose,
+                _ => EnvelopeType::Jws,
+            };
+            let expiry = args
+                .expiry
+                .as_deref()
+                .map(trust::parse_go_duration)
+                .transpose()?;
+            let request = artifact::SignRequest {
+                key: args.key.as_deref(),
+                envelope_type,
+                expiry,
+                metadata: artifact::parse_metadata(&args.user_metadata)?,
+            };
+            let registry = registry_args(&args.artifact);
+            artifact::block_on(artifact::sign(
+                &dirs,
+                &artifact_args(&args.artifact, &registry),
+                request,
+            ))
+        }
+        NotationCommand::Ls(args) => {
+            let registry = registry_args(&args);
+            artifact::block_on(artifact::list(&artifact_args(&args, &registry)))
+        }
+        NotationCommand::Inspect { artifact, output } => {
+            let registry = registry_args(&artifact);
+            artifact::block_on(artifact::inspect(
+                &artifact_args(&artifact, &registry),
+                output == "json",
+            ))
+        }
+        NotationCommand::Verify(args) => {
+            let request = artifact::VerifyRequest {
+                scope: args.scope.as_deref(),
+                metadata: artifact::parse_metadata(&args.user_metadata)?,
+            };
+            let registry = registry_args(&args.artifact);
+            artifact::block_on(artifact::verify(
+                &dirs,
+                &artifact_args(&args.artifact, &registry),
+                request,
+            ))
+        }
+    }
+}
+
+/// The registry flags, with `--plain-http` folded in.
+fn registry_args(args: &ArtifactArgs) -> crate::cli::RegistryArgs {
+    crate::cli::RegistryArgs {
+        allow_http_registry: args.registry.allow_http_registry || args.plain_http,
+        allow_insecure_registry: args.registry.allow_insecure_registry,
+    }
+}
+
+fn artifact_args<'a>(
+    args: &'a ArtifactArgs,
+    registry: &'a crate::cli::RegistryArgs,
+) -> artifact::ArtifactArgs<'a> {
+    artifact::ArtifactArgs {
+        reference: &args.reference,
+        oci_layout: args.oci_layout,
+        registry,
     }
 }
 

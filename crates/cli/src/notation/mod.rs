@@ -7,9 +7,13 @@
 //! * [`keys`], `signingkeys.json`.
 //! * [`truststore`], `truststore/x509/{ca,signingAuthority,tsa}/<store>/<file>`.
 //! * [`table`], Go `text/tabwriter` output (padding 3), as notation's `ls` commands print.
+//! * [`trust`], trust-store roots, the chain-to-root, validity and offline revocation checks.
+//! * [`artifact`], `sign`, `ls`, `inspect` and `verify` on registry images and OCI layouts.
 
+pub mod artifact;
 pub mod dirs;
 pub mod fsio;
 pub mod keys;
 pub mod table;
+pub mod trust;
 pub mod truststore;
