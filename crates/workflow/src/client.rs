@@ -138,6 +138,18 @@ pub fn is_approver(actor: &Actor, product: &Product) -> bool {
     approval_groups(product).any(|g| actor.groups.contains(g))
 }
 
+/// Whether `actor` may register clients for `product` (a member of any allowedGroups);
+/// checked before anything about the registration is looked at.
+pub fn may_register(actor: &Actor, product: &Product) -> Result<()> {
+    if allowed_groups(product).any(|g| actor.groups.contains(g)) {
+        return Ok(());
+    }
+    Err(Error::NotAllowed {
+        user: actor.user.clone(),
+        operation: format!("client registration for product {:?}", product.name),
+    })
+}
+
 /// Registers a client; `key_type` is what the shell read from the public key.
 pub fn register(
     id: &str,
@@ -147,12 +159,7 @@ pub fn register(
     product: &Product,
     now: Timestamp,
 ) -> Result<Client> {
-    if !allowed_groups(product).any(|g| actor.groups.contains(g)) {
-        return Err(Error::NotAllowed {
-            user: actor.user.clone(),
-            operation: format!("client registration for product {:?}", product.name),
-        });
-    }
+    may_register(actor, product)?;
     let field = |path: &str, message: String| Error::InvalidProduct {
         path: path.to_owned(),
         message,

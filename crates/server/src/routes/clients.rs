@@ -146,6 +146,8 @@ pub async fn register(
     let registration = Registration::parse(&body)?;
     let org = caller.org.clone();
     let (_, product) = find_product(&app, &org, &registration.id_product).await?;
+    // Authorization before anything about the key is revealed.
+    client::may_register(&caller.actor, &product)?;
     let key = read_key(&registration.encryption_public_key)?;
     let id = uuid::Uuid::new_v4().to_string();
     let now = app.now();
