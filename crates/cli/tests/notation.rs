@@ -1162,3 +1162,118 @@ cat crl.crt root.crt > crl-chain.pem
         "{stderr}"
     );
 }
+
+/// Seed 004 as written, with `signet notation` in place of notation: an openssl root, an
+/// intermediate and an RSA-4096 signer (unencrypted keys: notation's local keys are), the CA
+/// copied into notation's trust store and signingkeys.json written by hand, `key ls`, `sign
+/// --key`, `ls`, `policy import` of the seed's policy, `verify`; then a key whose chain lacks
+/// the intermediate, and a trust store without the root, fail.
+#[test]
+fn seed_004_workflow_with_an_intermediate_ca() {
+    let env = Env::new();
+    let digest = layout(&env, "img");
+    let script = r#"
+set -e
+notation() { "$SIGNET" notation "$@"; }
+openssl genrsa -out ca.key 4096 2>/dev/null
+openssl req -new -x509 -key ca.key -days 3650 -sha256 -subj "/C=ZA/ST=WC/O=SKAO/CN=SKAO OCI Root" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" -out ca.pem
+openssl genrsa -out oci.interm.key 4096 2>/dev/null
+openssl req -new -key oci.interm.key -subj "/C=ZA/ST=WC/O=SKAO/CN=SKAO OCI Intermediate" -out oci.interm.csr
+printf "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n" > interm.ext
+openssl x509 -req -in oci.interm.csr -CA ca.pem -CAkey ca.key -days 1825 -sha256 -extfile interm.ext -out oci.interm.pem 2>/dev/null
+cat oci.interm.pem ca.pem > oci.chain.pem
+openssl genrsa -out oci.signer.key 4096 2>/dev/null
+openssl req -new -key oci.signer.key -subj "/C=ZA/ST=WC/O=SKAO/CN=SKAO OCI Signer" -out oci.signer.csr
+printf "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n" > signer.ext
+openssl x509 -req -in oci.signer.csr -CA oci.interm.pem -CAkey oci.interm.key -days 365 -sha256 -extfile signer.ext -out oci.signer.pem 2>/dev/null
+cat oci.signer.pem oci.chain.pem > oci.fullchain.pem
+cat oci.signer.pem ca.pem > oci.partchain.pem
+
+# Add the CA to the trust store
+mkdir -p ~/.config/notation/truststore/x509/ca/skao-oci
+cp ca.pem ~/.config/notation/truststore/x509/ca/skao-oci/skao-oci.pem
+notation certificate list
+# Add the key signing profile
+mkdir -p ~/.config/notation/localkeys
+cp oci.signer.key oci.fullchain.pem oci.partchain.pem ~/.config/notation/localkeys/
+cat << JSON > ~/.config/notation/signingkeys.json
+{
+    "default": "skao-oci",
+    "keys": [
+        {
+            "name": "skao-oci",
+            "keyPath": "$HOME/.config/notation/localkeys/oci.signer.key",
+            "certPath": "$HOME/.config/notation/localkeys/oci.fullchain.pem"
+        },
+        {
+            "name": "broken-chain",
+            "keyPath": "$HOME/.config/notation/localkeys/oci.signer.key",
+            "certPath": "$HOME/.config/notation/localkeys/oci.partchain.pem"
+        }
+    ]
+}
+JSON
+notation key ls
+notation sign --oci-layout "$IMAGE" --key skao-oci
+notation ls --oci-layout "$IMAGE"
+cat << JSON > ./policy.json
+{
+    "version": "1.0",
+    "trustPolicies": [
+        {
+            "name": "all",
+            "registryScopes": [ "*" ],
+            "signatureVerification": {
+                "level" : "strict"
+            },
+            "trustStores": [ "ca:skao-oci" ],
+            "trustedIdentities": [
+                "x509.subject: C=ZA, ST=WC, O=SKAO"
+            ]
+        }
+    ]
+}
+JSON
+notation policy import ./policy.json
+notation verify --oci-layout --scope local/img "$IMAGE"
+echo "SEED 004 DONE"
+! notation sign --oci-layout "$IMAGE" --key broken-chain 2> broken.err
+rm ~/.config/notation/truststore/x509/ca/skao-oci/skao-oci.pem
+cp oci.interm.pem ~/.config/notation/truststore/x509/ca/skao-oci/interm.pem
+! notation verify --oci-layout --scope local/img "$IMAGE" 2> untrusted.err
+"#;
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(env.dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", env.dir.path())
+        .env("SIGNET", env!("CARGO_BIN_EXE_signet"))
+        .env("IMAGE", "img:v1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stdout.contains("SEED 004 DONE"), "{stdout}");
+    assert!(stdout.contains(&digest), "{stdout}");
+    assert!(stdout.contains("Successfully signed"), "{stdout}");
+    assert!(
+        stdout.contains("application/vnd.cncf.notary.signature"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Successfully verified signature"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("skao-oci.pem"), "{stdout}");
+    let broken = std::fs::read_to_string(env.path("broken.err")).unwrap();
+    one_line(&broken);
+    let untrusted = std::fs::read_to_string(env.path("untrusted.err")).unwrap();
+    assert!(
+        untrusted.contains("signature verification failed"),
+        "{untrusted}"
+    );
+}
