@@ -27,6 +27,7 @@ use signet_workflow::{State, Timestamp};
 use crate::app::{App, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::keys::OperationKey;
+use crate::views::ready_record;
 
 /// The id of the internal CA's record (one per organisation).
 pub const ORG_CA_ID: &str = "internal";
@@ -132,34 +133,22 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::internal(what, &e))?
 }
 
+/// What the requester asked for is refused (400); the service's own CA or key backend failing
+/// is a fault (500, cause in the log); an expired or not-yet-valid internal CA needs an
+/// administrator (409).
 fn issue_error(e: issue::IssueError) -> ApiError {
-    ApiError::bad_request(e.to_string())
-}
-
-fn record(
-    kind: Kind,
-    org: &str,
-    id: &str,
-    name: &str,
-    product_id: Option<String>,
-    doc: serde_json::Value,
-    now: Timestamp,
-) -> Record {
-    Record {
-        kind,
-        org: org.to_owned(),
-        id: id.to_owned(),
-        version: 0,
-        state: State::Ready.value(),
-        name: name.to_owned(),
-        product_id,
-        requester: None,
-        created_at: now.unix_seconds(),
-        updated_at: now.unix_seconds(),
-        expires_at: None,
-        readers: vec![],
-        approvers: vec![],
-        doc,
+    use issue::IssueError as E;
+    match e {
+        E::Signing(_)
+        | E::BadSignerSignature { .. }
+        | E::Encoding(_)
+        | E::BadIssuerCertificate(_)
+        | E::KeyMismatch { .. }
+        | E::NotACa { .. }
+        | E::PathLenExhausted { .. }
+        | E::UnsupportedSignerAlgorithm { .. } => ApiError::internal("issuing a certificate", &e),
+        E::IssuerNotValid { .. } => ApiError::conflict(e.to_string()),
+        _ => ApiError::bad_request(e.to_string()),
     }
 }
 
@@ -242,7 +231,7 @@ pub async fn init_org_ca(
         subject: ORG_CA_ID.to_owned(),
         details: json!({"subject": ca.subject, "rootKeyId": ca.root_key_id, "intermediateKeyId": ca.intermediate_key_id, "keyType": ca.key_type}),
     };
-    let write = Write::Insert(record(
+    let write = Write::Insert(ready_record(
         Kind::OrgCa,
         org,
         ORG_CA_ID,
@@ -382,7 +371,7 @@ pub async fn prepare_certificates(
                 }
                 Some(ca) => {
                     let chain = issue_leaf(&backend, &ca, &profile, &cn, &signer, clock_now)
-                        .map_err(|e| ApiError::bad_request(format!("{path}: {}", e.detail)))?;
+                        .map_err(|e| ApiError::new(e.status, format!("{path}: {}", e.detail)))?;
                     Ok((key_id, None, chain))
                 }
             }
@@ -423,7 +412,7 @@ pub async fn prepare_certificates(
         });
         let doc = serde_json::to_value(&stored)
             .map_err(|e| ApiError::internal("encoding a certificate record", &e))?;
-        writes.push(Write::Insert(record(
+        writes.push(Write::Insert(ready_record(
             Kind::Certificate,
             org,
             &id,

@@ -368,3 +368,32 @@ fn serde_urlencoded_query<T: serde::de::DeserializeOwned>(query: &str) -> Result
     .map(|q| q.0)
     .map_err(|e| ApiError::bad_request(format!("query: {}", e.body_text())))
 }
+
+/// A new record in state Ready that no group list filters (keys, certificates, profiles, the
+/// internal CA): readable through the routes that own it only.
+pub fn ready_record(
+    kind: signet_store::Kind,
+    org: &str,
+    id: &str,
+    name: &str,
+    product_id: Option<String>,
+    doc: serde_json::Value,
+    now: Timestamp,
+) -> signet_store::Record {
+    signet_store::Record {
+        kind,
+        org: org.to_owned(),
+        id: id.to_owned(),
+        version: 0,
+        state: State::Ready.value(),
+        name: name.to_owned(),
+        product_id,
+        requester: None,
+        created_at: now.unix_seconds(),
+        updated_at: now.unix_seconds(),
+        expires_at: None,
+        readers: vec![],
+        approvers: vec![],
+        doc,
+    }
+}

@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use signet_pki::profile::CertProfile;
-use signet_store::{AuditEvent, Filter, Kind, Record, Write};
+use signet_store::{AuditEvent, Filter, Kind, Write};
 use signet_workflow::State;
 
 use crate::app::{App, Caller, Shared};
@@ -23,7 +23,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::pki;
 use crate::routes::list_page;
 use crate::routes::products::{IdPath, find_product, product_record, require_admin};
-use crate::views::{Body, Envelope, Q, parse_json};
+use crate::views::{Body, Envelope, Q, parse_json, ready_record};
 
 fn require_pki_reader(app: &App, caller: &Caller) -> ApiResult<()> {
     if caller.in_group(&app.config.admin_group)
@@ -68,10 +68,6 @@ pub struct ProfileQuery {
     pub name: Option<String>,
     /// State (accepted; every stored profile is Ready).
     pub state: Option<String>,
-}
-
-fn profile_view(doc: Value) -> Value {
-    doc
 }
 
 /// `POST /cas/profiles`.
@@ -132,22 +128,16 @@ pub async fn create_profile(
         "state": State::Ready.value(),
         "profile": profile.to_json(),
     });
-    let record = Record {
-        kind: Kind::Profile,
-        org: org.clone(),
-        id: id.clone(),
-        version: 0,
-        state: State::Ready.value(),
-        name: add.profile_name.clone(),
-        product_id: None,
-        requester: Some(caller.actor.user.clone()),
-        created_at: now.unix_seconds(),
-        updated_at: now.unix_seconds(),
-        expires_at: None,
-        readers: vec![],
-        approvers: vec![],
-        doc: doc.clone(),
-    };
+    let mut record = ready_record(
+        Kind::Profile,
+        &org,
+        &id,
+        &add.profile_name,
+        None,
+        doc.clone(),
+        now,
+    );
+    record.requester = Some(caller.actor.user.clone());
     let event = AuditEvent {
         at: now,
         actor: caller.actor.user.clone(),
@@ -185,7 +175,7 @@ pub async fn list_profiles(
         &filter,
         query.page,
         &uri,
-        profile_view,
+        |doc: Value| doc,
     )
     .await
 }

@@ -26,7 +26,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::keys;
 use crate::pki;
 use crate::routes::{decode_doc, list_page};
-use crate::views::{Body, Envelope, PageQuery, Q, StoredKey, state_filter};
+use crate::views::{Body, Envelope, PageQuery, Q, StoredKey, ready_record, state_filter};
 
 /// Path `/{org}/api/v1/products/{id}`.
 #[derive(Debug, Deserialize)]
@@ -274,26 +274,20 @@ async fn generate_keys(
         );
         let (key_id, public) = keys::generate(app, label, key_type).await?;
         token.public_key = Some(public);
-        writes.push(Write::Insert(Record {
-            kind: Kind::OperationKey,
-            org: org.to_owned(),
-            id: op_id.clone(),
-            version: 0,
-            state: State::Ready.value(),
-            name: op.name.clone(),
-            product_id: Some(product_id.clone()),
-            requester: None,
-            created_at: now.unix_seconds(),
-            updated_at: now.unix_seconds(),
-            expires_at: None,
-            readers: vec![],
-            approvers: vec![],
-            doc: serde_json::to_value(StoredKey {
-                key_id: key_id.as_str().to_owned(),
-                key_type: key_type.as_str().to_owned(),
-            })
-            .unwrap_or_default(),
-        }));
+        let doc = serde_json::to_value(StoredKey {
+            key_id: key_id.as_str().to_owned(),
+            key_type: key_type.as_str().to_owned(),
+        })
+        .map_err(|e| ApiError::internal("encoding a key record", &e))?;
+        writes.push(Write::Insert(ready_record(
+            Kind::OperationKey,
+            org,
+            &op_id,
+            &op.name,
+            Some(product_id.clone()),
+            doc,
+            now,
+        )));
         events.push(AuditEvent {
             at: now,
             actor: caller.actor.user.clone(),
