@@ -270,3 +270,13 @@ fn suffix(message: &str) -> String {
         format!(": {message}")
     }
 }
+
+impl Error {
+    /// docker-registry refuses a manifest whose blob a concurrent upload of the same bytes is
+    /// rewriting (400 `MANIFEST_BLOB_UNKNOWN`), although the blob was there a moment before:
+    /// concurrent writers of one tag upload the same payload or config blobs. Worth a retry.
+    pub fn is_blob_in_flux(&self) -> bool {
+        matches!(self, Error::UnexpectedStatus { status: 400, message, .. }
+            if message.contains("MANIFEST_BLOB_UNKNOWN"))
+    }
+}

@@ -6,6 +6,7 @@
 
 pub mod auth;
 mod client;
+pub mod contention;
 pub mod dirimage;
 mod error;
 pub mod layout;

@@ -26,6 +26,7 @@ use signet_oci::{Descriptor, Digest, ImageIndex, media_types};
 
 use crate::Error;
 use crate::client::{RegistryClient, Repo};
+use crate::contention::{jitter, settle};
 
 /// Annotation on the `index.json` entries of an OCI layout that records which manifest a
 /// referrer refers to, so that listing referrers needs no manifest reads. Not part of the
@@ -214,7 +215,7 @@ pub(crate) async fn push(
             .put_manifest_detailed(repo, &digest.to_string(), manifest, media_type)
             .await
         {
-            Err(e) if blob_in_flux(&e) && attempt + 1 < MAX_BLOB_ATTEMPTS => {
+            Err(e) if e.is_blob_in_flux() && attempt + 1 < MAX_BLOB_ATTEMPTS => {
                 attempt += 1;
                 tracing::debug!(
                     attempt,
@@ -262,8 +263,7 @@ async fn add_to_tag(
         client
             .put_manifest(repo, &tag, &index.to_go_json(), media_types::OCI_INDEX)
             .await?;
-        let settle = (started.elapsed() * 3).max(Duration::from_millis(40)) + jitter(attempt);
-        tokio::time::sleep(settle).await;
+        tokio::time::sleep(settle(started.elapsed(), attempt)).await;
         let (after, _) = read_tag_index(client, repo, &tag).await?;
         if present(&after) {
             return Ok(());
@@ -281,27 +281,6 @@ async fn add_to_tag(
             entry.digest
         ),
     })
-}
-
-/// docker-registry refuses a manifest whose blob a concurrent upload of the same bytes is
-/// rewriting (`MANIFEST_BLOB_UNKNOWN`), although the blob was there a moment before; concurrent
-/// signers of one image upload the same (empty) config blob.
-fn blob_in_flux(e: &Error) -> bool {
-    matches!(e, Error::UnexpectedStatus { status: 400, message, .. }
-        if message.contains("MANIFEST_BLOB_UNKNOWN"))
-}
-
-/// Up to 50 ms per round (more for later rounds), so that writers that collided spread out.
-fn jitter(attempt: u32) -> Duration {
-    if attempt == 0 {
-        return Duration::ZERO;
-    }
-    // No need for a cryptographic source.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    Duration::from_millis(u64::from(nanos % 50) * u64::from(attempt.min(4) + 1))
 }
 
 #[cfg(test)]

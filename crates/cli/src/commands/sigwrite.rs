@@ -12,11 +12,12 @@
 //! Concurrent signers of one image upload the same payload blob; a manifest write that the
 //! registry refuses because that blob is momentarily unknown starts the attempt over.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use signet_oci::Digest;
 use signet_registry::Store;
+use signet_registry::contention::{jitter, settle};
 use signet_sigstore::{SignatureImage, SignatureLayer};
 
 /// Most payload bytes we fetch for one signature (cosign's `COSIGN_MAX_ATTACHMENT_SIZE` default).
@@ -116,7 +117,7 @@ pub async fn append(
             .await
         {
             Ok(_) => {}
-            Err(e) if blob_in_flux(&e) && attempt + 1 < MAX_ATTEMPTS => {
+            Err(e) if e.is_blob_in_flux() && attempt + 1 < MAX_ATTEMPTS => {
                 // Another signer is uploading the same payload blob (same image, same
                 // payload bytes) and the registry briefly does not know it: start over.
                 tracing_note(attempt);
@@ -128,8 +129,7 @@ pub async fn append(
             }
         }
         let window = started.elapsed();
-        let settle = (window * 3).max(Duration::from_millis(40)) + jitter(attempt);
-        tokio::time::sleep(settle).await;
+        tokio::time::sleep(settle(window, attempt)).await;
         let after = read_signature_image(store, &tag).await?;
         if after.contains_layer(layer) {
             return Ok(Outcome::Added);
@@ -139,25 +139,6 @@ pub async fn append(
     bail!(
         "could not add the signature to {tag}: concurrent writers kept replacing it ({MAX_ATTEMPTS} attempts)"
     )
-}
-
-/// docker-registry refuses a manifest whose blob a concurrent upload of the same bytes is
-/// rewriting (`MANIFEST_BLOB_UNKNOWN`), although the blob was there a moment before.
-fn blob_in_flux(e: &signet_registry::Error) -> bool {
-    matches!(e, signet_registry::Error::UnexpectedStatus { status: 400, message, .. }
-        if message.contains("MANIFEST_BLOB_UNKNOWN"))
-}
-
-fn jitter(attempt: u32) -> Duration {
-    if attempt == 0 {
-        return Duration::ZERO;
-    }
-    // Spread retries of writers that collided; no need for a cryptographic source.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    Duration::from_millis(u64::from(nanos % 50) * u64::from(attempt.min(4) + 1))
 }
 
 fn tracing_note(attempt: u32) {
