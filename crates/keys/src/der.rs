@@ -1,5 +1,7 @@
-//! The few DER encoders the backends need: ECDSA `r||s` to `Ecdsa-Sig-Value`, PKCS#1
-//! `RSAPublicKey`, EC `SubjectPublicKeyInfo` and the SHA-256 `DigestInfo` prefix.
+//! The few DER encoders the backends need: ECDSA `r||s` to `Ecdsa-Sig-Value` and back, PKCS#1
+//! `RSAPublicKey`, EC `SubjectPublicKeyInfo` and the SHA-2 `DigestInfo` prefixes.
+
+use crate::{Error, HashAlgorithm, KeyType};
 
 /// `AlgorithmIdentifier` OID `id-ecPublicKey` (1.2.840.10045.2.1), DER.
 const OID_EC_PUBLIC_KEY: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
@@ -10,10 +12,39 @@ pub(crate) const OID_P384: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
 pub(crate) const OID_P521: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
 
 /// The DER `DigestInfo` prefix for SHA-256 (RFC 8017 §9.2 note 1).
-pub(crate) const SHA256_DIGEST_INFO_PREFIX: &[u8] = &[
+const SHA256_DIGEST_INFO_PREFIX: &[u8] = &[
     0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
     0x00, 0x04, 0x20,
 ];
+/// The DER `DigestInfo` prefix for SHA-384 (RFC 8017 §9.2 note 1).
+const SHA384_DIGEST_INFO_PREFIX: &[u8] = &[
+    0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05,
+    0x00, 0x04, 0x30,
+];
+/// The DER `DigestInfo` prefix for SHA-512 (RFC 8017 §9.2 note 1).
+const SHA512_DIGEST_INFO_PREFIX: &[u8] = &[
+    0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05,
+    0x00, 0x04, 0x40,
+];
+
+/// The `DigestInfo` prefix that goes before a `hash` digest in a PKCS#1 v1.5 signature.
+pub(crate) fn digest_info_prefix(hash: HashAlgorithm) -> &'static [u8] {
+    match hash {
+        HashAlgorithm::Sha256 => SHA256_DIGEST_INFO_PREFIX,
+        HashAlgorithm::Sha384 => SHA384_DIGEST_INFO_PREFIX,
+        HashAlgorithm::Sha512 => SHA512_DIGEST_INFO_PREFIX,
+    }
+}
+
+/// The byte length of a field element (a coordinate) of an ECDSA key's curve; `None` for RSA.
+pub(crate) fn ec_field_len(key_type: KeyType) -> Option<usize> {
+    match key_type {
+        KeyType::EcdsaP256 => Some(32),
+        KeyType::EcdsaP384 => Some(48),
+        KeyType::EcdsaP521 => Some(66),
+        KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096 => None,
+    }
+}
 
 fn push_len(out: &mut Vec<u8>, len: usize) {
     if len < 0x80 {
@@ -97,6 +128,70 @@ pub(crate) fn octet_string_content(der: &[u8]) -> Option<&[u8]> {
     (rest.len() == len).then_some(rest)
 }
 
+/// Reads one DER TLV with `tag` from the front of `input`: (content, rest).
+fn read_tlv(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+    let (&t, rest) = input.split_first()?;
+    if t != tag {
+        return None;
+    }
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = match first {
+        0..=0x7f => (usize::from(first), rest),
+        0x81 => {
+            let (&len, rest) = rest.split_first()?;
+            if len < 0x80 {
+                return None;
+            }
+            (usize::from(len), rest)
+        }
+        _ => return None,
+    };
+    (rest.len() >= len).then(|| rest.split_at(len))
+}
+
+/// A DER INTEGER's content as an unsigned big-endian number `width` bytes wide.
+fn fixed_uint(content: &[u8], width: usize) -> Option<Vec<u8>> {
+    let (&first, _) = content.split_first()?;
+    if first & 0x80 != 0 {
+        return None;
+    }
+    // One leading zero is allowed only in front of a byte with the high bit set (DER).
+    if first == 0 && content.len() > 1 && content[1] & 0x80 == 0 {
+        return None;
+    }
+    let skip = content.iter().take_while(|b| **b == 0).count();
+    let value = &content[skip..];
+    if value.len() > width {
+        return None;
+    }
+    let mut out = vec![0u8; width];
+    out[width - value.len()..].copy_from_slice(value);
+    Some(out)
+}
+
+/// An ECDSA signature in DER (`Ecdsa-Sig-Value`, what the backends return) as fixed-size
+/// big-endian `r||s` (IEEE P1363; JWS and COSE use it): each half as long as a coordinate of
+/// the key's curve (32, 48 or 66 bytes). Fails for RSA key types and malformed input.
+pub fn ecdsa_der_to_raw(signature: &[u8], key_type: KeyType) -> Result<Vec<u8>, Error> {
+    let failed = || Error::Crypto {
+        operation: "encoding the signature as r||s",
+        key_type,
+    };
+    let width = ec_field_len(key_type).ok_or_else(failed)?;
+    let (sequence, rest) = read_tlv(signature, 0x30).ok_or_else(failed)?;
+    if !rest.is_empty() {
+        return Err(failed());
+    }
+    let (r, rest) = read_tlv(sequence, 0x02).ok_or_else(failed)?;
+    let (s, rest) = read_tlv(rest, 0x02).ok_or_else(failed)?;
+    if !rest.is_empty() {
+        return Err(failed());
+    }
+    let mut out = fixed_uint(r, width).ok_or_else(failed)?;
+    out.extend(fixed_uint(s, width).ok_or_else(failed)?);
+    Ok(out)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -120,5 +215,45 @@ mod tests {
         let der = ecdsa_p1363_to_der(&[0x80, 1, 0, 2]).unwrap();
         assert_eq!(der, vec![0x30, 8, 2, 3, 0, 0x80, 1, 2, 1, 2]);
         assert!(ecdsa_p1363_to_der(&[1, 2, 3]).is_none());
+    }
+
+    #[test]
+    fn der_to_raw_round_trips_and_refuses_junk() {
+        for (kt, width) in [
+            (KeyType::EcdsaP256, 32),
+            (KeyType::EcdsaP384, 48),
+            (KeyType::EcdsaP521, 66),
+        ] {
+            for raw in [
+                [vec![0u8; width - 1], vec![1], vec![0xff; width]].concat(),
+                [vec![0x80; width], vec![0; width - 2], vec![0x7f, 1]].concat(),
+            ] {
+                let der = ecdsa_p1363_to_der(&raw).unwrap();
+                assert_eq!(ecdsa_der_to_raw(&der, kt).unwrap(), raw, "{kt}");
+                // Trailing bytes, a wrong tag and a truncated signature are refused.
+                assert!(ecdsa_der_to_raw(&[der.clone(), vec![0]].concat(), kt).is_err());
+                assert!(ecdsa_der_to_raw(&[&[0x31], &der[1..]].concat(), kt).is_err());
+                assert!(ecdsa_der_to_raw(&der[..der.len() - 1], kt).is_err());
+            }
+        }
+        // An integer wider than the curve's field, a negative one, and RSA.
+        let wide = ecdsa_p1363_to_der(&[vec![1u8; 33], vec![1u8; 33]].concat()).unwrap();
+        assert!(ecdsa_der_to_raw(&wide, KeyType::EcdsaP256).is_err());
+        assert!(ecdsa_der_to_raw(&[0x30, 6, 2, 1, 0x80, 2, 1, 1], KeyType::EcdsaP256).is_err());
+        let ok = ecdsa_p1363_to_der(&[1u8; 64]).unwrap();
+        assert!(matches!(
+            ecdsa_der_to_raw(&ok, KeyType::Rsa2048),
+            Err(Error::Crypto { .. })
+        ));
+    }
+
+    #[test]
+    fn digest_info_prefixes_announce_the_digest_length() {
+        for hash in HashAlgorithm::ALL {
+            let prefix = digest_info_prefix(hash);
+            // SEQUENCE length covers the rest plus the digest; the OCTET STRING's is the digest.
+            assert_eq!(usize::from(prefix[1]), prefix.len() - 2 + hash.output_len());
+            assert_eq!(usize::from(prefix[prefix.len() - 1]), hash.output_len());
+        }
     }
 }

@@ -9,8 +9,13 @@
 //!   keys are created sensitive and non-extractable.
 //!
 //! Both sign as cosign does: ECDSA (ASN.1 DER) over SHA-256 / SHA-384 / SHA-512 for P-256 /
-//! P-384 / P-521, RSA PKCS#1 v1.5 over SHA-256. [`BackendSigner`] plugs a stored key into the
-//! [`signet_crypto::Signer`] seam. Errors and `Debug` output never carry key material or PINs.
+//! P-384 / P-521, RSA PKCS#1 v1.5 over SHA-256. Digests computed elsewhere are signed with
+//! [`KeyBackend::sign_digest_with`], where RSA keys also take SHA-384 and SHA-512 and either
+//! padding ([`SignaturePadding`]: PKCS#1 v1.5, or RSASSA-PSS with MGF1 over the digest's hash
+//! and a salt as long as the digest, as Notary Project signatures need).
+//! [`ecdsa_der_to_raw`] turns an ECDSA signature into the fixed-size `r||s` form.
+//! [`BackendSigner`] plugs a stored key into the [`signet_crypto::Signer`] seam. Errors and
+//! `Debug` output never carry key material or PINs.
 
 mod der;
 mod error;
@@ -20,12 +25,13 @@ mod signer;
 pub mod software;
 mod types;
 
+pub use der::ecdsa_der_to_raw;
 pub use error::Error;
 pub use pin::Pin;
 pub use pkcs11::{KeyProtection, Pkcs11Backend, Pkcs11Config};
 pub use signer::BackendSigner;
 pub use software::SoftwareBackend;
-pub use types::{HashAlgorithm, KeyId, KeyType};
+pub use types::{HashAlgorithm, KeyId, KeyType, SignaturePadding};
 
 /// A store of signing keys that never hands out private key material.
 pub trait KeyBackend: Send + Sync {
@@ -40,10 +46,28 @@ pub trait KeyBackend: Send + Sync {
     /// SHA-384 / SHA-512 for P-256 / P-384 / P-521, RSA PKCS#1 v1.5 over SHA-256.
     fn sign(&self, id: &KeyId, message: &[u8]) -> Result<Vec<u8>, Error>;
 
+    /// Signs a digest computed elsewhere with `hash`, RSA keys with PKCS#1 v1.5 padding (see
+    /// [`KeyBackend::sign_digest_with`]).
+    fn sign_digest(
+        &self,
+        id: &KeyId,
+        digest: &[u8],
+        hash: HashAlgorithm,
+    ) -> Result<Vec<u8>, Error> {
+        self.sign_digest_with(id, digest, hash, SignaturePadding::Pkcs1v15)
+    }
+
     /// Signs a digest computed elsewhere with `hash`. The digest length must match `hash`, and
-    /// `hash` must be one the key type signs with (see [`KeyType::hashes`]).
-    fn sign_digest(&self, id: &KeyId, digest: &[u8], hash: HashAlgorithm)
-    -> Result<Vec<u8>, Error>;
+    /// `hash` must be one the key type signs with (see [`KeyType::hashes`]). RSA keys pad as
+    /// `padding` says (PSS: MGF1 with `hash`, salt length = digest length); ECDSA keys ignore
+    /// it and return DER.
+    fn sign_digest_with(
+        &self,
+        id: &KeyId,
+        digest: &[u8],
+        hash: HashAlgorithm,
+        padding: SignaturePadding,
+    ) -> Result<Vec<u8>, Error>;
 
     /// Checks that the store answers (for readiness probes).
     fn check(&self) -> Result<(), Error> {
@@ -61,13 +85,14 @@ impl<T: KeyBackend + ?Sized> KeyBackend for &T {
     fn sign(&self, id: &KeyId, message: &[u8]) -> Result<Vec<u8>, Error> {
         (**self).sign(id, message)
     }
-    fn sign_digest(
+    fn sign_digest_with(
         &self,
         id: &KeyId,
         digest: &[u8],
         hash: HashAlgorithm,
+        padding: SignaturePadding,
     ) -> Result<Vec<u8>, Error> {
-        (**self).sign_digest(id, digest, hash)
+        (**self).sign_digest_with(id, digest, hash, padding)
     }
     fn check(&self) -> Result<(), Error> {
         (**self).check()
@@ -84,13 +109,14 @@ impl<T: KeyBackend + ?Sized> KeyBackend for std::sync::Arc<T> {
     fn sign(&self, id: &KeyId, message: &[u8]) -> Result<Vec<u8>, Error> {
         (**self).sign(id, message)
     }
-    fn sign_digest(
+    fn sign_digest_with(
         &self,
         id: &KeyId,
         digest: &[u8],
         hash: HashAlgorithm,
+        padding: SignaturePadding,
     ) -> Result<Vec<u8>, Error> {
-        (**self).sign_digest(id, digest, hash)
+        (**self).sign_digest_with(id, digest, hash, padding)
     }
     fn check(&self) -> Result<(), Error> {
         (**self).check()

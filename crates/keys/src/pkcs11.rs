@@ -5,7 +5,9 @@
 //! both halves carry the caller's label and a random 16-byte `CKA_ID`, whose lower-case hex
 //! is the [`KeyId`]. Hashing happens on the host (tokens such as SoftHSM2 lack
 //! `CKM_ECDSA_SHA256`): ECDSA signs the digest with `CKM_ECDSA` and the `r||s` result is
-//! DER-encoded; RSA signs the SHA-256 `DigestInfo` with `CKM_RSA_PKCS`.
+//! DER-encoded; RSA signs the digest's `DigestInfo` with `CKM_RSA_PKCS` (PKCS#1 v1.5), or the
+//! digest itself with `CKM_RSA_PKCS_PSS` and `CK_RSA_PKCS_PSS_PARAMS {hashAlg, MGF1 of the
+//! same hash, sLen = digest length}` (PSS).
 //!
 //! A `Session` may move between threads but not be shared, so the backend keeps a small pool
 //! of logged-in sessions behind a `Mutex` and takes one per call (opening another when all
@@ -20,14 +22,15 @@ use std::sync::{Mutex, RwLock};
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
-use cryptoki::mechanism::Mechanism;
+use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsPssParams};
+use cryptoki::mechanism::{Mechanism, MechanismType};
 use cryptoki::object::{Attribute, AttributeType, KeyType as CkKeyType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 
 use crate::der;
 use crate::types::check_digest;
-use crate::{Error, HashAlgorithm, KeyBackend, KeyId, KeyType, Pin};
+use crate::{Error, HashAlgorithm, KeyBackend, KeyId, KeyType, Pin, SignaturePadding};
 
 const BACKEND: &str = "PKCS#11";
 const ID_LEN: usize = 16;
@@ -97,11 +100,7 @@ fn unknown(id: &KeyId) -> Error {
 
 /// The byte length of a field element (a coordinate) of the key's curve.
 fn coordinate_len(key_type: KeyType) -> usize {
-    match key_type {
-        KeyType::EcdsaP384 => 48,
-        KeyType::EcdsaP521 => 66,
-        _ => 32,
-    }
+    der::ec_field_len(key_type).unwrap_or(32)
 }
 
 fn curve_oid(key_type: KeyType) -> &'static [u8] {
@@ -313,20 +312,40 @@ impl Pkcs11Backend {
         message_or_digest: &Input<'_>,
     ) -> Result<Vec<u8>, Error> {
         let (h, key_type) = self.private_key(session, id)?;
-        let (digest, hash) = match message_or_digest {
+        let (digest, hash, padding) = match message_or_digest {
             Input::Message(m) => {
                 let hash = key_type.default_hash();
-                (hash.digest(m), hash)
+                (hash.digest(m), hash, SignaturePadding::Pkcs1v15)
             }
-            Input::Digest(d, hash) => (d.to_vec(), *hash),
+            Input::Digest(d, hash, padding) => (d.to_vec(), *hash, *padding),
         };
         check_digest(key_type, &digest, hash)?;
         if key_type.is_rsa() {
-            let mut info = der::SHA256_DIGEST_INFO_PREFIX.to_vec();
-            info.extend_from_slice(&digest);
-            return session
-                .sign(&Mechanism::RsaPkcs, h, &info)
-                .map_err(ck("sign"));
+            return match padding {
+                SignaturePadding::Pkcs1v15 => {
+                    let mut info = der::digest_info_prefix(hash).to_vec();
+                    info.extend_from_slice(&digest);
+                    session
+                        .sign(&Mechanism::RsaPkcs, h, &info)
+                        .map_err(ck("sign"))
+                }
+                SignaturePadding::Pss => {
+                    let (hash_alg, mgf) = match hash {
+                        HashAlgorithm::Sha256 => (MechanismType::SHA256, PkcsMgfType::MGF1_SHA256),
+                        HashAlgorithm::Sha384 => (MechanismType::SHA384, PkcsMgfType::MGF1_SHA384),
+                        HashAlgorithm::Sha512 => (MechanismType::SHA512, PkcsMgfType::MGF1_SHA512),
+                    };
+                    let s_len = u64::try_from(hash.output_len()).unwrap_or(u64::MAX);
+                    let params = PkcsPssParams {
+                        hash_alg,
+                        mgf,
+                        s_len: s_len.into(),
+                    };
+                    session
+                        .sign(&Mechanism::RsaPkcsPss(params), h, &digest)
+                        .map_err(ck("sign"))
+                }
+            };
         }
         let raw = session
             .sign(&Mechanism::Ecdsa, h, &digest)
@@ -390,7 +409,7 @@ impl Pkcs11Backend {
 
 enum Input<'a> {
     Message(&'a [u8]),
-    Digest(&'a [u8], HashAlgorithm),
+    Digest(&'a [u8], HashAlgorithm, SignaturePadding),
 }
 
 impl KeyBackend for Pkcs11Backend {
@@ -496,12 +515,15 @@ impl KeyBackend for Pkcs11Backend {
         self.with_session(|session| self.sign_with(session, id, Input::Message(message)))
     }
 
-    fn sign_digest(
+    fn sign_digest_with(
         &self,
         id: &KeyId,
         digest: &[u8],
         hash: HashAlgorithm,
+        padding: SignaturePadding,
     ) -> Result<Vec<u8>, Error> {
-        self.with_session(|session| self.sign_with(session, id, Input::Digest(digest, hash)))
+        self.with_session(|session| {
+            self.sign_with(session, id, Input::Digest(digest, hash, padding))
+        })
     }
 }

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::types::check_digest;
-use crate::{Error, HashAlgorithm, KeyBackend, KeyId, KeyType};
+use crate::{Error, HashAlgorithm, KeyBackend, KeyId, KeyType, SignaturePadding};
 
 const BACKEND: &str = "software";
 const ID_LEN: usize = 16;
@@ -199,6 +199,7 @@ impl SoftwareBackend {
         pkcs8: &[u8],
         digest: &[u8],
         hash: HashAlgorithm,
+        padding: SignaturePadding,
     ) -> Result<Vec<u8>, Error> {
         check_digest(key_type, digest, hash)?;
         let failed = |operation| Error::Crypto {
@@ -209,8 +210,18 @@ impl SoftwareBackend {
             let kp = RsaKeyPair::from_pkcs8(pkcs8).map_err(|_| failed("loading"))?;
             let digest = aws_lc_rs::digest::Digest::import_less_safe(digest, hash.aws_lc())
                 .map_err(|_| failed("signing"))?;
+            // aws-lc-rs signs a precomputed digest with either padding; its PSS encodings use
+            // MGF1 with the same hash and a salt as long as the digest (RSA_PSS_SALTLEN_DIGEST).
+            let encoding: &'static dyn sig::RsaEncoding = match (padding, hash) {
+                (SignaturePadding::Pkcs1v15, HashAlgorithm::Sha256) => &sig::RSA_PKCS1_SHA256,
+                (SignaturePadding::Pkcs1v15, HashAlgorithm::Sha384) => &sig::RSA_PKCS1_SHA384,
+                (SignaturePadding::Pkcs1v15, HashAlgorithm::Sha512) => &sig::RSA_PKCS1_SHA512,
+                (SignaturePadding::Pss, HashAlgorithm::Sha256) => &sig::RSA_PSS_SHA256,
+                (SignaturePadding::Pss, HashAlgorithm::Sha384) => &sig::RSA_PSS_SHA384,
+                (SignaturePadding::Pss, HashAlgorithm::Sha512) => &sig::RSA_PSS_SHA512,
+            };
             let mut out = vec![0u8; kp.public_modulus_len()];
-            kp.sign_digest(&sig::RSA_PKCS1_SHA256, &digest, &mut out)
+            kp.sign_digest(encoding, &digest, &mut out)
                 .map_err(|_| failed("signing"))?;
             return Ok(out);
         }
@@ -305,16 +316,23 @@ impl KeyBackend for SoftwareBackend {
     fn sign(&self, id: &KeyId, message: &[u8]) -> Result<Vec<u8>, Error> {
         let (key_type, pkcs8) = self.load(id)?;
         let hash = key_type.default_hash();
-        self.sign_loaded(key_type, &pkcs8, &hash.digest(message), hash)
+        self.sign_loaded(
+            key_type,
+            &pkcs8,
+            &hash.digest(message),
+            hash,
+            SignaturePadding::Pkcs1v15,
+        )
     }
 
-    fn sign_digest(
+    fn sign_digest_with(
         &self,
         id: &KeyId,
         digest: &[u8],
         hash: HashAlgorithm,
+        padding: SignaturePadding,
     ) -> Result<Vec<u8>, Error> {
         let (key_type, pkcs8) = self.load(id)?;
-        self.sign_loaded(key_type, &pkcs8, digest, hash)
+        self.sign_loaded(key_type, &pkcs8, digest, hash, padding)
     }
 }

@@ -1,4 +1,5 @@
-//! Key types (with the signing service's wire names), hash algorithms and key handles.
+//! Key types (with the signing service's wire names), hash algorithms, RSA signature
+//! paddings and key handles.
 
 use std::fmt;
 use std::str::FromStr;
@@ -79,13 +80,22 @@ impl KeyType {
     }
 
     /// The hashes [`crate::KeyBackend::sign_digest`] accepts for this key type, the default
-    /// first: what `signet_crypto::PublicKey::verify` accepts (P-384 and P-521 also over
-    /// SHA-256, as cosign ≤ v2.5 and containers/image sign).
+    /// first. ECDSA: the curve's own hash, and P-384 and P-521 also over SHA-256 (as cosign
+    /// ≤ v2.5 and containers/image sign). RSA: SHA-256, SHA-384 and SHA-512, with either
+    /// padding (the hosted service's DigestSigning accepts all three for RSA keys; Notary
+    /// Project signatures use PS256/PS384/PS512). `signet_crypto::PublicKey::verify` checks
+    /// only the SHA-256 RSA signatures among them; the others verify with openssl or
+    /// aws-lc-rs.
     pub fn hashes(self) -> &'static [HashAlgorithm] {
         match self {
+            KeyType::EcdsaP256 => &[HashAlgorithm::Sha256],
             KeyType::EcdsaP384 => &[HashAlgorithm::Sha384, HashAlgorithm::Sha256],
             KeyType::EcdsaP521 => &[HashAlgorithm::Sha512, HashAlgorithm::Sha256],
-            _ => &[HashAlgorithm::Sha256],
+            KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096 => &[
+                HashAlgorithm::Sha256,
+                HashAlgorithm::Sha384,
+                HashAlgorithm::Sha512,
+            ],
         }
     }
 
@@ -151,6 +161,47 @@ impl From<signet_workflow::digest::HashAlgorithm> for HashAlgorithm {
             Wire::Sha256 => HashAlgorithm::Sha256,
             Wire::Sha384 => HashAlgorithm::Sha384,
             Wire::Sha512 => HashAlgorithm::Sha512,
+        }
+    }
+}
+
+/// How an RSA signature pads the digest. ECDSA keys ignore it (as the hosted service does).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SignaturePadding {
+    /// RSASSA-PKCS1-v1_5 (RFC 8017 §8.2): the `DigestInfo` of the digest. What cosign signs.
+    #[default]
+    #[serde(rename = "PKCS_v1_5")]
+    Pkcs1v15,
+    /// RSASSA-PSS (RFC 8017 §8.1) with MGF1 over the digest's own hash and a salt as long as
+    /// the digest (32, 48 or 64 bytes): what Notary Project signatures (PS256/PS384/PS512)
+    /// require. Randomized: two signatures of one digest differ.
+    #[serde(rename = "PSS")]
+    Pss,
+}
+
+impl SignaturePadding {
+    /// The hosted service's name: `PKCS_v1_5` or `PSS`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignaturePadding::Pkcs1v15 => "PKCS_v1_5",
+            SignaturePadding::Pss => "PSS",
+        }
+    }
+}
+
+impl fmt::Display for SignaturePadding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The padding a signing request's `signaturePadding` names.
+impl From<signet_workflow::options::SignaturePadding> for SignaturePadding {
+    fn from(wire: signet_workflow::options::SignaturePadding) -> Self {
+        use signet_workflow::options::SignaturePadding as Wire;
+        match wire {
+            Wire::Pkcs1v15 => SignaturePadding::Pkcs1v15,
+            Wire::Pss => SignaturePadding::Pss,
         }
     }
 }

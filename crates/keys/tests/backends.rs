@@ -87,11 +87,18 @@ fn run_suite(backend: &dyn KeyBackend, extra: &dyn Fn(&KeyId, KeyType)) {
             .sign_digest(&id, &[0u8; 33], HashAlgorithm::Sha256)
             .unwrap_err();
         assert!(matches!(err, Error::DigestLength { .. }), "{err}");
-        if kt.is_rsa() {
+        if kt == KeyType::EcdsaP256 {
             let err = backend
                 .sign_digest(&id, &[0u8; 64], HashAlgorithm::Sha512)
                 .unwrap_err();
             assert!(matches!(err, Error::UnsupportedHash { .. }), "{err}");
+        }
+
+        // RSA: both paddings over SHA-256/384/512; ECDSA: PSS ignored, and the r||s form.
+        if kt.is_rsa() {
+            rsa_paddings(backend, &id, &public, scratch.path());
+        } else {
+            ecdsa_padding_ignored_and_raw(backend, &id, kt, &public);
         }
 
         // The Signer seam.
@@ -143,6 +150,219 @@ fn run_suite(backend: &dyn KeyBackend, extra: &dyn Fn(&KeyId, KeyType)) {
             });
         }
     });
+}
+
+/// `openssl pkeyutl -verify` of `sig` over the precomputed `digest`: PKCS#1 v1.5, or PSS with
+/// the given salt length (`-1`: the digest's length; MGF1 defaults to the signature's hash).
+/// True when openssl says it verifies.
+fn openssl_verifies_digest(
+    dir: &Path,
+    pem: &str,
+    hash: HashAlgorithm,
+    pss_salt: Option<&str>,
+    digest: &[u8],
+    sig: &[u8],
+) -> bool {
+    let (pub_path, sig_path, dgst_path) = (
+        dir.join("pub.pem"),
+        dir.join("sig.bin"),
+        dir.join("digest.bin"),
+    );
+    std::fs::write(&pub_path, pem).unwrap();
+    std::fs::write(&sig_path, sig).unwrap();
+    std::fs::write(&dgst_path, digest).unwrap();
+    let md = match hash {
+        HashAlgorithm::Sha256 => "digest:sha256",
+        HashAlgorithm::Sha384 => "digest:sha384",
+        HashAlgorithm::Sha512 => "digest:sha512",
+    };
+    let mut cmd = Command::new("openssl");
+    cmd.args(["pkeyutl", "-verify", "-pubin", "-inkey"])
+        .arg(&pub_path)
+        .arg("-in")
+        .arg(&dgst_path)
+        .arg("-sigfile")
+        .arg(&sig_path)
+        .args(["-pkeyopt", md]);
+    if let Some(salt) = pss_salt {
+        cmd.args(["-pkeyopt", "rsa_padding_mode:pss"])
+            .args(["-pkeyopt", &format!("rsa_pss_saltlen:{salt}")]);
+    }
+    let out = cmd.output().expect("openssl CLI");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let ok = out.status.success() && stdout.contains("Signature Verified Successfully");
+    assert!(
+        ok || !out.status.success(),
+        "openssl exited 0 without verifying: {stdout}"
+    );
+    ok
+}
+
+/// RSA keys sign SHA-256/384/512 digests with PKCS#1 v1.5 and with PSS (MGF1 over the same
+/// hash, salt length = digest length), checked with openssl and aws-lc-rs; neither padding's
+/// signature passes as the other.
+fn rsa_paddings(
+    backend: &dyn KeyBackend,
+    id: &KeyId,
+    public: &signet_crypto::PublicKey,
+    dir: &Path,
+) {
+    use aws_lc_rs::signature::{self as sig, UnparsedPublicKey};
+    use signet_keys::SignaturePadding;
+    let message = b"a Notary Project payload";
+    let pem = public.to_pem();
+    for hash in HashAlgorithm::ALL {
+        let digest = hash.digest(message);
+        let (pss_alg, pkcs1_alg): (&sig::RsaParameters, &sig::RsaParameters) = match hash {
+            HashAlgorithm::Sha256 => (
+                &sig::RSA_PSS_2048_8192_SHA256,
+                &sig::RSA_PKCS1_2048_8192_SHA256,
+            ),
+            HashAlgorithm::Sha384 => (
+                &sig::RSA_PSS_2048_8192_SHA384,
+                &sig::RSA_PKCS1_2048_8192_SHA384,
+            ),
+            HashAlgorithm::Sha512 => (
+                &sig::RSA_PSS_2048_8192_SHA512,
+                &sig::RSA_PKCS1_2048_8192_SHA512,
+            ),
+        };
+        let spki = public.to_spki_der();
+        let pss = backend
+            .sign_digest_with(id, &digest, hash, SignaturePadding::Pss)
+            .unwrap();
+        let pkcs1 = backend
+            .sign_digest_with(id, &digest, hash, SignaturePadding::Pkcs1v15)
+            .unwrap();
+        assert_eq!(
+            pkcs1,
+            backend.sign_digest(id, &digest, hash).unwrap(),
+            "{hash}: default padding"
+        );
+
+        // openssl: PSS with the salt as long as the digest (-1, and the number itself).
+        let salt = hash.output_len().to_string();
+        assert!(
+            openssl_verifies_digest(dir, &pem, hash, Some("-1"), &digest, &pss),
+            "{hash}"
+        );
+        assert!(
+            openssl_verifies_digest(dir, &pem, hash, Some(&salt), &digest, &pss),
+            "{hash}"
+        );
+        assert!(
+            !openssl_verifies_digest(dir, &pem, hash, Some("20"), &digest, &pss),
+            "{hash}: salt is not 20"
+        );
+        assert!(
+            !openssl_verifies_digest(dir, &pem, hash, None, &digest, &pss),
+            "{hash}: PSS as PKCS#1"
+        );
+        assert!(
+            openssl_verifies_digest(dir, &pem, hash, None, &digest, &pkcs1),
+            "{hash}"
+        );
+        assert!(
+            !openssl_verifies_digest(dir, &pem, hash, Some("-1"), &digest, &pkcs1),
+            "{hash}: PKCS#1 as PSS"
+        );
+        let other = hash.digest(b"another payload");
+        assert!(
+            !openssl_verifies_digest(dir, &pem, hash, Some("-1"), &other, &pss),
+            "{hash}"
+        );
+
+        // aws-lc-rs, over the message.
+        UnparsedPublicKey::new(pss_alg, spki)
+            .verify(message, &pss)
+            .unwrap();
+        UnparsedPublicKey::new(pkcs1_alg, spki)
+            .verify(message, &pkcs1)
+            .unwrap();
+        assert!(
+            UnparsedPublicKey::new(pss_alg, spki)
+                .verify(message, &pkcs1)
+                .is_err()
+        );
+        assert!(
+            UnparsedPublicKey::new(pkcs1_alg, spki)
+                .verify(message, &pss)
+                .is_err()
+        );
+
+        // PSS is randomized (a fresh salt each time); PKCS#1 v1.5 is deterministic.
+        let pss2 = backend
+            .sign_digest_with(id, &digest, hash, SignaturePadding::Pss)
+            .unwrap();
+        assert_ne!(pss, pss2, "{hash}");
+        UnparsedPublicKey::new(pss_alg, spki)
+            .verify(message, &pss2)
+            .unwrap();
+    }
+    // signet-crypto's verifier agrees for SHA-256.
+    let digest = HashAlgorithm::Sha256.digest(message);
+    let pss = backend
+        .sign_digest_with(id, &digest, HashAlgorithm::Sha256, SignaturePadding::Pss)
+        .unwrap();
+    public
+        .verify_with(
+            signet_crypto::SignatureAlgorithm::RsaPssSha256,
+            message,
+            &pss,
+        )
+        .unwrap();
+    assert!(
+        public
+            .verify_with(
+                signet_crypto::SignatureAlgorithm::RsaPkcs1Sha256,
+                message,
+                &pss
+            )
+            .is_err()
+    );
+}
+
+/// ECDSA keys ignore the padding (a DER ECDSA signature either way); `ecdsa_der_to_raw`
+/// gives the fixed-size r||s that aws-lc-rs's FIXED verifiers accept.
+fn ecdsa_padding_ignored_and_raw(
+    backend: &dyn KeyBackend,
+    id: &KeyId,
+    kt: KeyType,
+    public: &signet_crypto::PublicKey,
+) {
+    use aws_lc_rs::signature::{self as sig, UnparsedPublicKey};
+    use signet_keys::SignaturePadding;
+    let message = b"a Notary Project payload";
+    let hash = kt.default_hash();
+    let digest = hash.digest(message);
+    let der = backend
+        .sign_digest_with(id, &digest, hash, SignaturePadding::Pss)
+        .unwrap();
+    assert_eq!(der[0], 0x30, "{kt}: still DER");
+    public
+        .verify_with(kt.crypto_key_type().default_algorithm(), message, &der)
+        .unwrap();
+    let raw = signet_keys::ecdsa_der_to_raw(&der, kt).unwrap();
+    let (fixed, width): (&sig::EcdsaVerificationAlgorithm, usize) = match kt {
+        KeyType::EcdsaP384 => (&sig::ECDSA_P384_SHA384_FIXED, 48),
+        KeyType::EcdsaP521 => (&sig::ECDSA_P521_SHA512_FIXED, 66),
+        _ => (&sig::ECDSA_P256_SHA256_FIXED, 32),
+    };
+    assert_eq!(raw.len(), 2 * width, "{kt}");
+    let spki = public.to_spki_der();
+    let point = &spki[spki.len() - (1 + 2 * width)..];
+    UnparsedPublicKey::new(fixed, point)
+        .verify(message, &raw)
+        .unwrap();
+    assert!(
+        UnparsedPublicKey::new(fixed, point)
+            .verify(b"other", &raw)
+            .is_err()
+    );
+    assert!(
+        signet_keys::ecdsa_der_to_raw(&raw, kt).is_err(),
+        "{kt}: raw is not DER"
+    );
 }
 
 /// `openssl dgst -sha* -verify pub.pem -signature sig.der msg`.
