@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use signet_keys::{HashAlgorithm, KeyId, KeyType};
+use signet_keys::{HashAlgorithm, KeyId, KeyType, SignaturePadding};
 
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
@@ -38,7 +38,27 @@ pub async fn generate(app: &App, label: String, key_type: KeyType) -> ApiResult<
     Ok(result?)
 }
 
-/// Signs `digest` with the key `id` (of type `key_type`).
+/// How a signature is made: the RSA padding, and whether an ECDSA signature is returned as
+/// fixed-size `r||s` instead of DER. Each applies to its key family only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SignStyle {
+    /// RSA padding (ECDSA keys ignore it).
+    pub padding: SignaturePadding,
+    /// ECDSA `r||s` (RSA signatures have one form).
+    pub raw: bool,
+}
+
+impl SignStyle {
+    /// The style a request's optional parameters ask for.
+    pub fn of(options: &signet_workflow::options::SigningOptions) -> SignStyle {
+        SignStyle {
+            padding: options.padding().into(),
+            raw: options.encoding() == signet_workflow::options::SignatureEncoding::Raw,
+        }
+    }
+}
+
+/// Signs `digest` with the key `id` (of type `key_type`) in `style`.
 ///
 /// PKCS#11 calls block. RSA signatures (milliseconds of CPU) run on the blocking pool, at
 /// most `signing_slots` at once; ECDSA signatures (tens of microseconds) run in place on the
@@ -49,13 +69,15 @@ pub async fn sign(
     key_type: KeyType,
     digest: Vec<u8>,
     hash: HashAlgorithm,
+    style: SignStyle,
 ) -> Result<Vec<u8>, String> {
     let backend = app.keys.clone();
+    let padding = style.padding;
     let result = if key_type.is_rsa() {
         let Ok(_slot) = app.signing_slots.acquire().await else {
             return Err("the service is shutting down".to_owned());
         };
-        tokio::task::spawn_blocking(move || backend.sign_digest(&id, &digest, hash))
+        tokio::task::spawn_blocking(move || backend.sign_digest_with(&id, &digest, hash, padding))
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "signing task failed");
@@ -64,10 +86,14 @@ pub async fn sign(
     } else if tokio::runtime::Handle::current().runtime_flavor()
         == tokio::runtime::RuntimeFlavor::MultiThread
     {
-        tokio::task::block_in_place(|| backend.sign_digest(&id, &digest, hash))
+        tokio::task::block_in_place(|| backend.sign_digest_with(&id, &digest, hash, padding))
     } else {
         // A single-threaded runtime (tests) cannot hand its other tasks away.
-        backend.sign_digest(&id, &digest, hash)
+        backend.sign_digest_with(&id, &digest, hash, padding)
+    };
+    let result = match result {
+        Ok(der) if style.raw && !key_type.is_rsa() => signet_keys::ecdsa_der_to_raw(&der, key_type),
+        other => other,
     };
     result.map_err(|e| {
         tracing::error!(error = %e, "signing failed");

@@ -148,6 +148,13 @@ pub struct NewImageSigning {
     /// Standard base64 of the whole cosign payload (instead of `digest`).
     #[serde(default)]
     pub payload: Option<String>,
+    /// How to sign, as the hosted service's array of one-property objects:
+    /// `signaturePadding` (`PKCS_v1_5` | `PSS`), `saltLength` (the digest's length or
+    /// `"hash"`), `signatureEncoding` (`DER` | `RAW`), `signatureFormat` (`PKCS1`),
+    /// `hashAlgorithm` (an alias of the field above).
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub optional_parameters: Option<serde_json::Value>,
 }
 
 /// A signing request as stored: the workflow's request plus what the API shows beside it.
@@ -274,6 +281,20 @@ pub struct ImageSigning {
     /// Failure detail.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_detail: Option<String>,
+    /// The optional parameters the request was submitted with (one-property objects): shown
+    /// to approvers, and by `GET /imagesignings/{id}?includeOptionalParameters=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub stored_optional_parameters: Option<Vec<serde_json::Value>>,
+}
+
+impl ImageSigning {
+    /// The view with `storedOptionalParameters` (the list, empty when none were given).
+    pub fn with_optional_parameters(stored: &StoredRequest) -> Self {
+        let mut view = ImageSigning::from(stored);
+        view.stored_optional_parameters = Some(stored.request.options.to_parameters());
+        view
+    }
 }
 
 impl From<&StoredRequest> for ImageSigning {
@@ -321,6 +342,7 @@ impl From<&StoredRequest> for ImageSigning {
                     .and_then(|v| v.as_str().map(str::to_owned))
             }),
             error_detail: r.error_detail.clone(),
+            stored_optional_parameters: None,
         }
     }
 }

@@ -721,13 +721,15 @@ async fn bad_input_gets_clear_4xx() {
     let mut body = signing_body(&pid, &op, b"x");
     body["hashAlgorithm"] = json!("MD5");
     expect(w.post("/imagesignings", &body).await, 400, "MD5");
-    let mut body = signing_body(&pid, &op, b"x");
+    // A hash the key does not sign with (RSA keys sign SHA-256/384/512; P-256 SHA-256 only).
+    let (p256, p256_op) = svc.approved_product("p256", "ECDSAP256").await;
+    let mut body = signing_body(&p256, &p256_op, b"x");
     body["hashAlgorithm"] = json!("SHA512");
     body["digest"] = json!(STANDARD.encode([1u8; 64]));
     expect(
         w.post("/imagesignings", &body).await,
         400,
-        "RSA2048 keys sign SHA256",
+        "ECDSAP256 keys sign SHA256 digests, not SHA512",
     );
     let mut body = signing_body(&pid, &op, b"x");
     body["payload"] = json!(STANDARD.encode(b"{}"));

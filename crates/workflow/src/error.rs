@@ -182,6 +182,28 @@ pub enum Error {
         /// Operation name.
         operation: String,
     },
+    /// `optionalParameters` is not an array of one-property objects.
+    #[error("optionalParameters: {reason}")]
+    MalformedOptionalParameters {
+        /// What is wrong with its shape.
+        reason: String,
+    },
+    /// An optional parameter signet does not know.
+    #[error(
+        "optionalParameters: unknown parameter \"{parameter}\" (supported: hashAlgorithm, signaturePadding, saltLength, signatureEncoding, signatureFormat)"
+    )]
+    UnknownOptionalParameter {
+        /// Its name (at most 64 characters).
+        parameter: String,
+    },
+    /// A known optional parameter with a value signet does not support.
+    #[error("optionalParameters: {parameter}: {reason}")]
+    UnsupportedOptionalParameter {
+        /// Its name.
+        parameter: String,
+        /// Why, naming the value.
+        reason: String,
+    },
     /// The actor may not create or change products.
     #[error("user {user} may not submit products: not a member of productWriterGroups")]
     NotAProductWriter {

@@ -8,6 +8,8 @@
 //!   paths in every error, semantic validation).
 //! - [`digest`]: what a signing request asks to sign: a base64 digest with its hash algorithm,
 //!   or a full cosign payload whose digest and image identity are computed and checked here.
+//! - [`options`]: how the signature is made (the hosted service's `optionalParameters`:
+//!   RSA padding, PSS salt length, ECDSA encoding).
 //! - [`request`]: the signing-request state machine (LAAVAT's state values) and its
 //!   authorization rules.
 //! - [`product_approval`]: approval of new products and of changes to their operations.
@@ -18,6 +20,7 @@ pub mod audit;
 pub mod client;
 pub mod digest;
 mod error;
+pub mod options;
 pub mod product;
 pub mod product_approval;
 pub mod request;

@@ -32,6 +32,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
 use crate::digest::{DigestInput, SigningInput, validate_input};
+use crate::options::SigningOptions;
 use crate::product::ProductOperation;
 use crate::{Error, Result, State, Timestamp};
 
@@ -177,6 +178,8 @@ pub struct NewRequest {
     pub product_id: String,
     /// What to sign.
     pub input: DigestInput,
+    /// How to sign it (`optionalParameters`).
+    pub options: SigningOptions,
 }
 
 /// A signing request.
@@ -197,6 +200,10 @@ pub struct SigningRequest {
     pub requester: String,
     /// The validated digest (and image).
     pub input: SigningInput,
+    /// How to sign it, as requested (`optionalParameters`; absent in records stored before
+    /// they existed, which means the defaults).
+    #[serde(default, skip_serializing_if = "SigningOptions::is_empty")]
+    pub options: SigningOptions,
     /// Current state.
     pub state: State,
     /// Created.
@@ -290,6 +297,7 @@ pub fn create(
         });
     }
     let input = validate_input(&new.input, op)?;
+    new.options.check(input.algorithm)?;
     let auto_approved = actor.in_any(&rule.blanket_groups);
     Ok(SigningRequest {
         id: new.id,
@@ -299,6 +307,7 @@ pub fn create(
         operation: op.name.clone(),
         requester: actor.user.clone(),
         input,
+        options: new.options,
         state: if auto_approved {
             State::Approved
         } else {

@@ -108,6 +108,7 @@ proptest! {
                 digest: STANDARD.encode([0u8; 32]),
                 algorithm: HashAlgorithm::Sha256,
             },
+            options: Default::default(),
         };
         let config = RequestConfig { approval_ttl: Duration::from_secs(3600) };
         let mut now = Timestamp(0);

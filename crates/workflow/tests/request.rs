@@ -73,6 +73,7 @@ fn new_request() -> NewRequest {
         description: "Container image signing".into(),
         product_id: "p1".into(),
         input: digest(),
+        options: Default::default(),
     }
 }
 
@@ -465,4 +466,48 @@ fn bad_approval_bodies(#[case] json: &str) {
             ..
         })
     ));
+}
+
+#[test]
+fn options_are_checked_at_creation_and_kept_with_the_request() {
+    use signet_workflow::options::{SignaturePadding, SigningOptions};
+    let pss = SigningOptions::parse(&serde_json::json!([
+        {"signaturePadding": "PSS"}, {"saltLength": 32}
+    ]))
+    .unwrap();
+    let mut new = new_request();
+    new.options = pss;
+    let r = request::create(new, &actor("requester"), &op(1), &config(), T0).unwrap();
+    assert_eq!(r.options.padding(), SignaturePadding::Pss);
+    // Through approval and signing, the options stay as requested.
+    let approved = request::approve(&r, &actor("a1"), &op(1), "", T0).unwrap();
+    let started = request::start_signing(&approved, &op(1), T0).unwrap();
+    assert_eq!(started.options, pss);
+    let v = serde_json::to_value(&started).unwrap();
+    assert_eq!(
+        v["options"],
+        serde_json::json!({"signaturePadding": "PSS", "saltLength": 32})
+    );
+
+    // A salt length that is not the digest's length is refused before anything is stored.
+    let mut new = new_request();
+    new.options = SigningOptions::parse(&serde_json::json!([
+        {"signaturePadding": "PSS"}, {"saltLength": 64}
+    ]))
+    .unwrap();
+    let err = request::create(new, &actor("requester"), &op(1), &config(), T0).unwrap_err();
+    assert!(
+        matches!(&err, Error::UnsupportedOptionalParameter { parameter, .. } if parameter == "saltLength"),
+        "{err}"
+    );
+
+    // A request stored before options existed (no "options" field) loads with the defaults,
+    // and one without options is stored without the field.
+    let plain = created("requester", 1);
+    let mut v = serde_json::to_value(&plain).unwrap();
+    assert!(v.get("options").is_none(), "{v}");
+    v.as_object_mut().unwrap().remove("options");
+    let back: SigningRequest = serde_json::from_value(v).unwrap();
+    assert!(back.options.is_empty());
+    assert_eq!(back.options.padding(), SignaturePadding::Pkcs1v15);
 }

@@ -20,6 +20,7 @@ use signet_keys::KeyId;
 use signet_store::{AuditEvent, Filter, Kind, Record, Write};
 use signet_workflow::State;
 use signet_workflow::digest::{DigestInput, HashAlgorithm};
+use signet_workflow::options::SigningOptions;
 use signet_workflow::product::{OperationType, Product, ProductOperation};
 use signet_workflow::request::{
     self, Approval, DecisionKind, NewRequest, SigningOutcome, SigningRequest,
@@ -27,7 +28,7 @@ use signet_workflow::request::{
 
 use crate::app::{App, Caller, Shared};
 use crate::error::{ApiError, ApiResult};
-use crate::keys::{self, OperationKey};
+use crate::keys::{self, OperationKey, SignStyle};
 use crate::routes::products::{find_operation, find_product};
 use crate::routes::{decode_doc, list_page};
 use crate::views::{
@@ -45,6 +46,16 @@ pub struct IdPath {
     pub org: String,
     /// Request id.
     pub id: String,
+}
+
+/// `GET /imagesignings/{id}` options.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct GetQuery {
+    /// Add `storedOptionalParameters` (the request's `optionalParameters`) to the answer.
+    #[serde(default)]
+    pub include_optional_parameters: Option<bool>,
 }
 
 /// `GET /imagesignings` filters.
@@ -173,8 +184,9 @@ async fn sign(
 ) -> ApiResult<Vec<AuditEvent>> {
     let input = &stored.request.input;
     let hash = signet_keys::HashAlgorithm::from(input.algorithm);
+    let style = SignStyle::of(&stored.request.options);
     let outcome = match input.digest_bytes() {
-        Ok(digest) => match keys::sign(app, key_id.clone(), key_type, digest, hash).await {
+        Ok(digest) => match keys::sign(app, key_id.clone(), key_type, digest, hash, style).await {
             Ok(signature) => SigningOutcome::Signed(signature),
             Err(detail) => SigningOutcome::Failed(detail),
         },
@@ -197,6 +209,9 @@ async fn sign(
                 "product": finished.product_id, "operation": stored.operation_id,
                 "keyId": key_id.as_str(), "keyType": key_type.as_str(),
                 "hashAlgorithm": hash.as_str(), "digest": finished.input.digest, "ok": ok,
+                // What applied to this key: the padding for RSA, the encoding for ECDSA.
+                "signaturePadding": key_type.is_rsa().then(|| style.padding.as_str()),
+                "signatureEncoding": (!key_type.is_rsa()).then_some(if style.raw { "RAW" } else { "DER" }),
             }),
         },
         AuditEvent {
@@ -272,26 +287,34 @@ pub async fn create(
             op.operation_type.as_str()
         )));
     }
+    let options = match &new.optional_parameters {
+        Some(value) => SigningOptions::parse(value)?,
+        None => SigningOptions::default(),
+    };
+    let top_level_hash = new
+        .hash_algorithm
+        .as_deref()
+        .map(HashAlgorithm::parse_name)
+        .transpose()?;
+    // `optionalParameters` may name the hash too (the hosted service's alias).
+    let hash = options.hash_algorithm_with(top_level_hash)?;
     let input = match (&new.digest, &new.payload) {
         (Some(digest), None) => {
-            let name = new.hash_algorithm.as_deref().ok_or_else(|| {
+            let algorithm = hash.ok_or_else(|| {
                 ApiError::bad_request(
                     "hashAlgorithm: required with digest (SHA256, SHA384 or SHA512)",
                 )
             })?;
             DigestInput::Digest {
                 digest: digest.clone(),
-                algorithm: HashAlgorithm::parse_name(name)?,
+                algorithm,
             }
         }
         (None, Some(payload)) => {
             let bytes = STANDARD
                 .decode(payload.trim())
                 .map_err(|e| ApiError::bad_request(format!("payload: not base64: {e}")))?;
-            let algorithm = match new.hash_algorithm.as_deref() {
-                Some(name) => HashAlgorithm::parse_name(name)?,
-                None => HashAlgorithm::Sha256,
-            };
+            let algorithm = hash.unwrap_or(HashAlgorithm::Sha256);
             DigestInput::CosignPayload {
                 payload: bytes,
                 algorithm,
@@ -327,6 +350,7 @@ pub async fn create(
             description: new.description,
             product_id: product.id.clone().unwrap_or_default(),
             input,
+            options,
         },
         &caller.actor,
         &op,
@@ -342,6 +366,7 @@ pub async fn create(
             "product": created.product_id, "operation": op.id, "hashAlgorithm": created.input.algorithm.as_str(),
             "digest": created.input.digest, "image": created.input.image.as_ref().map(|i| &i.docker_reference),
             "autoApproved": created.auto_approved,
+            "optionalParameters": created.options.to_parameters(),
         }),
     }];
     let auto = created.state == State::Approved;
@@ -376,7 +401,13 @@ pub async fn create(
             events,
         )
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(ImageSigning::from(&stored))).into_response())
+    // The answer shows the optional parameters as stored, when any were given.
+    let view = if stored.request.options.is_empty() {
+        ImageSigning::from(&stored)
+    } else {
+        ImageSigning::with_optional_parameters(&stored)
+    };
+    Ok((StatusCode::ACCEPTED, Json(view)).into_response())
 }
 
 /// `GET /imagesignings`.
@@ -398,15 +429,17 @@ pub async fn list(
         readable_by: Some(caller.groups()),
         ..Filter::default()
     };
-    page_of(&app, &caller, &filter, query.page, &uri).await
+    page_of(&app, &caller, &filter, query.page, &uri, false).await
 }
 
+/// A page of requests; `with_options` adds each one's `storedOptionalParameters`.
 async fn page_of(
     app: &App,
     caller: &Caller,
     filter: &Filter,
     page: Option<u64>,
     uri: &axum::http::Uri,
+    with_options: bool,
 ) -> ApiResult<Json<Envelope<ImageSigning>>> {
     list_page(
         app,
@@ -415,7 +448,13 @@ async fn page_of(
         filter,
         page,
         uri,
-        |s: StoredRequest| ImageSigning::from(&s),
+        |s: StoredRequest| {
+            if with_options {
+                ImageSigning::with_optional_parameters(&s)
+            } else {
+                ImageSigning::from(&s)
+            }
+        },
     )
     .await
 }
@@ -443,15 +482,19 @@ async fn load(
 
 /// `GET /imagesignings/{id}`.
 #[utoipa::path(get, path = "/{org}/api/v1/imagesignings/{id}", tag = "imagesignings",
-    params(("org" = String, Path, description = "Organisation"), ("id" = String, Path, description = "Request id")),
+    params(("org" = String, Path, description = "Organisation"), ("id" = String, Path, description = "Request id"), GetQuery),
     responses((status = 200, body = ImageSigning), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub async fn get(
     AxState(app): AxState<Shared>,
     caller: Caller,
     Path(path): Path<IdPath>,
+    Q(query): Q<GetQuery>,
 ) -> ApiResult<Json<ImageSigning>> {
     let (_, stored, _) = load(&app, &caller, &path.id).await?;
+    if query.include_optional_parameters == Some(true) {
+        return Ok(Json(ImageSigning::with_optional_parameters(&stored)));
+    }
     Ok(Json(ImageSigning::from(&stored)))
 }
 
@@ -522,7 +565,7 @@ pub async fn approvals(
         decidable_by: Some(caller.groups()),
         ..Filter::default()
     };
-    page_of(&app, &caller, &filter, query.page, &uri).await
+    page_of(&app, &caller, &filter, query.page, &uri, true).await
 }
 
 /// `GET /imagesignings/approvals/{id}`.
@@ -542,7 +585,7 @@ pub async fn approval(
             caller.actor.user, op.name
         )));
     }
-    Ok(Json(ImageSigning::from(&stored)))
+    Ok(Json(ImageSigning::with_optional_parameters(&stored)))
 }
 
 /// `POST /imagesignings/approvals`.
