@@ -1630,3 +1630,213 @@ cosign verify --key publickey.pem --insecure-ignore-tlog $IMAGE
     ]);
     assert_ne!(out.status.code(), Some(0));
 }
+
+/// `openssl pkeyutl -verify` of the signature file `sig` over the digest file `digest` with
+/// the public key `pem`, PSS (salt = digest length) or PKCS#1 v1.5.
+fn openssl_verifies_digest(
+    dir: &std::path::Path,
+    pem: &str,
+    md: &str,
+    pss: bool,
+    digest: &str,
+    sig: &str,
+) -> bool {
+    let mut cmd = Command::new("openssl");
+    cmd.current_dir(dir)
+        .args([
+            "pkeyutl", "-verify", "-pubin", "-inkey", pem, "-in", digest, "-sigfile", sig,
+        ])
+        .args(["-pkeyopt", &format!("digest:{md}")]);
+    if pss {
+        cmd.args([
+            "-pkeyopt",
+            "rsa_padding_mode:pss",
+            "-pkeyopt",
+            "rsa_pss_saltlen:-1",
+        ]);
+    }
+    let out = cmd.output().unwrap();
+    out.status.success()
+        && String::from_utf8_lossy(&out.stdout).contains("Signature Verified Successfully")
+}
+
+#[test]
+fn digest_signing_with_pss_through_imagesigning_add() {
+    let w = World::new();
+    let (product, op) = w.product("p-pss", "RSA3072", &["oci-blanket"]);
+    let pubkey = w.public_key(&product, &op, "op.pub");
+    let dir = w.env.dir.path();
+    // The digest, made by openssl: SHA-384 (what PS384 signs).
+    w.env.write("payload.json", b"{\"targetArtifact\":{}}");
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args([
+            "dgst",
+            "-sha384",
+            "-binary",
+            "-out",
+            "digest.bin",
+            "payload.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let digest = signet_sigstore::gobase64::encode(&std::fs::read(dir.join("digest.bin")).unwrap());
+    let add = |extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "imagesigning",
+            "add",
+            "DigestSigning",
+            "-N",
+            "notation signature",
+            "-P",
+            &product,
+            "--operid",
+            &op,
+            "-p",
+            &digest,
+            "-H",
+            "SHA384",
+        ]
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect();
+        args.extend(extra.iter().map(|s| (*s).to_string()));
+        args
+    };
+    let strs = |v: &[String]| v.to_vec();
+
+    // Blanket group: signed at once; --wait writes the checked signature.
+    let args = add(&[
+        "--padding",
+        "PSS",
+        "--salt-length",
+        "hash",
+        "--wait",
+        "-O",
+        "pss.sig",
+    ]);
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    w.remote_ok(&w.users.blanket_writer, &argv);
+    let sig = std::fs::read(dir.join("pss.sig")).unwrap();
+    assert_eq!(sig.len(), 384);
+    assert!(openssl_verifies_digest(
+        dir,
+        &pubkey,
+        "sha384",
+        true,
+        "digest.bin",
+        "pss.sig"
+    ));
+    assert!(!openssl_verifies_digest(
+        dir,
+        &pubkey,
+        "sha384",
+        false,
+        "digest.bin",
+        "pss.sig"
+    ));
+
+    // Through approval: a writer waits in the background while an approver approves.
+    let args = add(&[
+        "--padding",
+        "PSS",
+        "--salt-length",
+        "48",
+        "--wait",
+        "-O",
+        "approved.sig",
+    ]);
+    let mut child = w
+        .signet_std()
+        .args(["remote", "-c", "-t", &w.users.writer, "-a", &w.srv.api()])
+        .args(strs(&args))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let id = created_id(&rx, &mut seen);
+    // The approver sees how it is to be signed.
+    let pending = w.remote_json(&w.users.approver, &["imagesigning", "approvals", "-I", &id]);
+    assert_eq!(
+        pending["storedOptionalParameters"],
+        serde_json::json!([{"signaturePadding": "PSS"}]),
+        "{pending}"
+    );
+    w.remote_ok(&w.users.approver, &["imagesigning", "approve", "-I", &id]);
+    let code = finish(child, rx, 120, &mut seen);
+    assert_eq!(code, 0, "{seen:?}\nserver log:\n{}", w.srv.log());
+    assert!(openssl_verifies_digest(
+        dir,
+        &pubkey,
+        "sha384",
+        true,
+        "digest.bin",
+        "approved.sig"
+    ));
+
+    // Without --wait the flags go to the service as optionalParameters, as given.
+    let args = add(&[
+        "--padding",
+        "PSS",
+        "--salt-length",
+        "hash",
+        "--encoding",
+        "DER",
+    ]);
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let v = w.remote_json(&w.users.writer, &argv);
+    assert_eq!(
+        v["storedOptionalParameters"],
+        serde_json::json!([{"signaturePadding": "PSS"}, {"saltLength": "hash"}, {"signatureEncoding": "DER"}]),
+        "{v}"
+    );
+    let id = v["id"].as_str().unwrap().to_string();
+    w.remote_ok(&w.users.approver, &["imagesigning", "approve", "-I", &id]);
+    // `get --wait` checks the signature over the digest too, and writes it.
+    w.remote_ok(
+        &w.users.writer,
+        &["imagesigning", "get", "-I", &id, "--wait", "-O", "got.sig"],
+    );
+    assert!(openssl_verifies_digest(
+        dir,
+        &pubkey,
+        "sha384",
+        true,
+        "digest.bin",
+        "got.sig"
+    ));
+
+    // Refusals: the service names the parameter (exit 1, a 400); --wait checks first.
+    let args = add(&["--padding", "PSS", "--salt-length", "20"]);
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let e = w.remote_fails(&w.users.writer, &argv, 1);
+    assert!(
+        e.contains("optionalParameters: saltLength: 20 is not supported"),
+        "{e}"
+    );
+    let args = add(&["--salt-length", "48", "--wait"]);
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let e = w.remote_fails(&w.users.writer, &argv, 1);
+    assert!(
+        e.contains("--salt-length applies to --padding PSS only"),
+        "{e}"
+    );
+    let args = add(&["--padding", "NONE"]);
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = w.remote(&w.users.writer, &argv);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a padding"));
+}

@@ -15,9 +15,10 @@ use serde_json::{Value, json};
 
 use crate::remote::client::{Options, enc};
 use crate::remote::clients::{self as reg, Registration};
+use crate::remote::digest::{self, Encoding, Padding, SaltLength};
 use crate::remote::error::{ApiError, RequestFinished, RequestPending};
 use crate::remote::table::{self, Kind};
-use crate::remote::wait::{self, Outcome, Progress};
+use crate::remote::wait;
 use crate::remote::{Client, Secret, pki as rpki, secrets, state, token};
 
 /// The environment variable naming the API URL when `-a` is not given.
@@ -477,6 +478,42 @@ pub struct AddArgs {
     /// the service hashes it and checks its image against the operation's repositories.
     #[arg(long, value_name = "FILE")]
     pub payload_file: Option<String>,
+    /// RSA signature padding: PKCS_v1_5 (the service's default) or PSS (MGF1 with the
+    /// digest's hash, salt as long as the digest). ECDSA keys ignore it.
+    #[arg(long, value_name = "PADDING", value_parser = parse_padding)]
+    pub padding: Option<Padding>,
+    /// PSS salt length: the digest's length in bytes, or `hash` (the only lengths the service
+    /// signs with).
+    #[arg(long = "salt-length", value_name = "N|hash", value_parser = SaltLength::parse)]
+    pub salt_length: Option<SaltLength>,
+    /// ECDSA signature encoding: DER (the service's default) or RAW (fixed-size r||s). RSA
+    /// signatures have one form.
+    #[arg(long, value_name = "ENCODING", value_parser = parse_encoding)]
+    pub encoding: Option<Encoding>,
+    /// Wait until the request is signed (through its approval), check the signature over the
+    /// digest with the operation's (or certificate's) public key, and write it to -O FILE (or
+    /// print the finished request). Digests (-p) only.
+    #[arg(long, requires = "digest")]
+    pub wait: bool,
+    /// How long --wait waits, in seconds.
+    #[arg(long, default_value_t = 1800, requires = "wait")]
+    pub wait_timeout: u64,
+    /// With --wait: write the signature (raw bytes) to this file.
+    #[arg(
+        short = 'O',
+        long = "output-file",
+        value_name = "FILE",
+        requires = "wait"
+    )]
+    pub output_file: Option<String>,
+}
+
+fn parse_padding(s: &str) -> Result<Padding, String> {
+    Padding::parse(s).ok_or_else(|| format!("{s:?} is not a padding (PKCS_v1_5 or PSS)"))
+}
+
+fn parse_encoding(s: &str) -> Result<Encoding, String> {
+    Encoding::parse(s).ok_or_else(|| format!("{s:?} is not an encoding (DER or RAW)"))
 }
 
 /// `imagesigning get` flags.
@@ -999,15 +1036,6 @@ async fn secrets_cmd(client: &Client, cmd: SecretsCommand) -> Result<()> {
     Ok(())
 }
 
-/// The byte length of a digest of `hash` (SHA256, SHA384, SHA512).
-fn digest_len(hash: &str) -> usize {
-    match hash.to_ascii_uppercase().as_str() {
-        "SHA384" => 48,
-        "SHA512" => 64,
-        _ => 32,
-    }
-}
-
 /// The body of `POST /imagesignings` for `imagesigning add`.
 fn add_body(a: &AddArgs) -> Result<Value> {
     if a.op_type != "DigestSigning" {
@@ -1016,14 +1044,17 @@ fn add_body(a: &AddArgs) -> Result<Value> {
             a.op_type
         );
     }
-    let hash = a.hash.to_ascii_uppercase();
-    let mut body = json!({
-        "name": a.name,
-        "description": a.description,
-        "productId": a.product,
-        "idProductOperation": a.operid,
-        "hashAlgorithm": hash,
-    });
+    let Some(hash) = digest::Hash::parse(&a.hash) else {
+        bail!("-H: {:?} is not SHA256, SHA384 or SHA512", a.hash);
+    };
+    let options = digest::optional_parameters(a.padding, a.salt_length, a.encoding);
+    let parts = digest::BodyParts {
+        name: &a.name,
+        description: &a.description,
+        product: &a.product,
+        operation: &a.operid,
+        hash,
+    };
     match (&a.digest, &a.payload_file) {
         (Some(d), None) => {
             let d = d.trim();
@@ -1032,46 +1063,136 @@ fn add_body(a: &AddArgs) -> Result<Value> {
                     "-p: the digest is not standard base64 (from hex: `echo HEX | xxd -r -p | base64 -w0`)"
                 )
             })?;
-            let want = digest_len(&hash);
+            let want = hash.output_len();
             if raw.len() != want {
                 bail!(
-                    "-p: the digest is {} bytes but {hash} digests are {want} (give the base64 of the raw digest, e.g. `sha256sum < payload.json | cut -d' ' -f1 | xxd -r -p | base64 -w0`)",
-                    raw.len()
+                    "-p: the digest is {} bytes but {} digests are {want} (give the base64 of the raw digest, e.g. `sha256sum < payload.json | cut -d' ' -f1 | xxd -r -p | base64 -w0`)",
+                    raw.len(),
+                    hash.as_str()
                 );
             }
-            body["digest"] = Value::from(d);
+            Ok(digest::digest_body(&parts, d, options))
         }
         (None, Some(path)) => {
             let bytes = std::fs::read(path).with_context(|| format!("reading payload {path}"))?;
-            body["payload"] = Value::from(signet_sigstore::gobase64::encode(&bytes));
+            let mut body = json!({
+                "name": a.name,
+                "description": a.description,
+                "productId": a.product,
+                "idProductOperation": a.operid,
+                "hashAlgorithm": hash.as_str(),
+                "payload": signet_sigstore::gobase64::encode(&bytes),
+            });
+            if let Some(options) = options {
+                body["optionalParameters"] = options;
+            }
+            Ok(body)
         }
         _ => bail!("give either -p DIGEST or --payload-file FILE"),
     }
-    Ok(body)
 }
 
 /// The signature of a Ready request as raw bytes: the `signature` field, or
 /// `GET /imagesignings/{id}/signature`.
 pub async fn signature_bytes(client: &Client, v: &Value) -> Result<Vec<u8>> {
-    let id = v.get("id").and_then(Value::as_str).unwrap_or_default();
-    if let Some(b64) = v.get("signature").and_then(Value::as_str)
-        && !b64.is_empty()
-    {
-        return signet_sigstore::gobase64::decode(b64)
-            .with_context(|| format!("the signature of request {id} is not valid base64"));
+    digest::signature_of(client, v).await
+}
+
+/// `imagesigning add -p DIGEST … --wait`: [`digest::sign_digest`] (submits, waits through
+/// approval, checks the signature over the digest), then writes the signature to `-O` (or
+/// prints the finished request). `--salt-length` is checked here: PSS signatures are made with
+/// a salt as long as the digest, which the request then implies.
+async fn add_and_wait(client: &Client, out: RemoteOutput, a: &AddArgs) -> Result<()> {
+    let (Some(d), Some(hash)) = (&a.digest, digest::Hash::parse(&a.hash)) else {
+        bail!("--wait needs -p DIGEST and -H SHA256|SHA384|SHA512");
+    };
+    let padding = a.padding.unwrap_or_default();
+    match a.salt_length {
+        None | Some(SaltLength::Hash) => {}
+        Some(SaltLength::Bytes(n)) if usize::try_from(n).ok() == Some(hash.output_len()) => {}
+        Some(SaltLength::Bytes(n)) => bail!(
+            "--salt-length {n} is not supported: PSS salts are as long as the digest ({} bytes for {}); give {} or hash",
+            hash.output_len(),
+            hash.as_str(),
+            hash.output_len()
+        ),
     }
-    client
-        .get_bytes(
-            &format!("/imagesignings/{}/signature", enc(id)),
-            "application/octet-stream",
-        )
-        .await
+    if a.salt_length.is_some() && padding != Padding::Pss {
+        bail!("--salt-length applies to --padding PSS only");
+    }
+    let request = digest::DigestRequest {
+        product: a.product.clone(),
+        operation: a.operid.clone(),
+        digest: signet_sigstore::gobase64::decode(d.trim())
+            .context("-p: the digest is not standard base64")?,
+        hash,
+        padding,
+        encoding: a.encoding.unwrap_or_default(),
+        name: a.name.clone(),
+        description: a.description.clone(),
+    };
+    let timeout = std::time::Duration::from_secs(a.wait_timeout);
+    let signed = waited(digest::sign_digest(client, &request, timeout, true).await)?;
+    if let Some(cert) = &signed.certificate_pem {
+        eprintln!(
+            "Signed with the certificate {} (and {} more in its chain; `imagesigning get -I {} --certificate-out FILE --chain-out FILE` writes them)",
+            signet_pki::cert::Certificate::parse_any(cert.as_bytes())
+                .map(|c| c.subject())
+                .unwrap_or_default(),
+            signed.chain_pem.len(),
+            signed.request_id
+        );
+    }
+    match &a.output_file {
+        Some(path) => {
+            write_file(path, &signed.signature)?;
+            eprintln!(
+                "Signature of request {} ({} digest {}) written to {path}",
+                signed.request_id,
+                signed.hash.as_str(),
+                signet_sigstore::gobase64::encode(&signed.digest)
+            );
+            Ok(())
+        }
+        None => print(out, Kind::ImageSigning, &signed.request),
+    }
+}
+
+/// The outcome of a wait for a signature, with the library's typed outcomes turned into the
+/// remote commands' exit codes (still pending, rejected or failed); a signature that was not
+/// checked (the operation's key unreadable) is said so.
+fn waited(result: Result<digest::SignedDigest>) -> Result<digest::SignedDigest> {
+    let e = match result {
+        Ok(signed) => {
+            if !signed.verified {
+                eprintln!(
+                    "WARNING: the signature of request {} was not checked",
+                    signed.request_id
+                );
+            }
+            return Ok(signed);
+        }
+        Err(e) => e,
+    };
+    if let Some(t) = e.downcast_ref::<digest::TimedOut>() {
+        bail!(RequestPending(format!(
+            "{t} (`signet remote imagesigning get -I {} --wait` continues)",
+            t.request_id
+        )));
+    }
+    if let Some(n) = e.downcast_ref::<digest::NotSigned>() {
+        bail!(RequestFinished(n.reason.clone()));
+    }
+    Err(e)
 }
 
 async fn image_signing(client: &Client, out: RemoteOutput, cmd: ImageSigningCommand) -> Result<()> {
     match cmd {
         ImageSigningCommand::Add(a) => {
             let body = add_body(&a)?;
+            if a.wait {
+                return add_and_wait(client, out, &a).await;
+            }
             let v = client
                 .post("/imagesignings", &body)
                 .await?
@@ -1124,20 +1245,9 @@ async fn image_signing(client: &Client, out: RemoteOutput, cmd: ImageSigningComm
 
 async fn get(client: &Client, out: RemoteOutput, g: GetArgs) -> Result<()> {
     let v = if g.wait {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(g.wait_timeout);
-        let mut progress = Progress::new();
-        let outcome = wait::until_done(client, &g.id, None, deadline, &mut progress).await;
-        progress.finish();
-        match outcome? {
-            Outcome::Ready(v) => v,
-            Outcome::Finished(v) => bail!(RequestFinished(wait::failure_reason(&v))),
-            Outcome::TimedOut(v) => bail!(RequestPending(format!(
-                "signing request {} is still {} after {}s",
-                g.id,
-                v.get("state").map(state::name_of).unwrap_or_default(),
-                g.wait_timeout
-            ))),
-        }
+        // Waits, then checks the signature over the digest as the request was stored.
+        let timeout = std::time::Duration::from_secs(g.wait_timeout);
+        waited(digest::resume(client, &g.id, timeout, true).await)?.request
     } else {
         client
             .get(&format!("/imagesignings/{}", enc(&g.id)))
@@ -1391,6 +1501,12 @@ mod tests {
             digest: digest.map(str::to_string),
             hash: hash.into(),
             payload_file: None,
+            padding: None,
+            salt_length: None,
+            encoding: None,
+            wait: false,
+            wait_timeout: 1800,
+            output_file: None,
         }
     }
 

@@ -2,10 +2,13 @@
 //! token and where it comes from, the HTTP client with the service's error shape, state names,
 //! table rendering and waiting for a signing request to finish; the request bodies and checks
 //! of the PKI (profiles, CAs, product certificates), client registrations and secrets
-//! distribution. `signet remote …` and `signet sign --remote …` are built on it.
+//! distribution, and signing a digest through the approval flow ([`digest`], for the
+//! notation commands and plugin). `signet remote …` and `signet sign --remote …` are built on
+//! it.
 
 pub mod client;
 pub mod clients;
+pub mod digest;
 pub mod error;
 pub mod pki;
 pub mod secrets;

@@ -23,10 +23,12 @@ pub enum Outcome {
     TimedOut(Value),
 }
 
-/// Progress on stderr: a spinner on a terminal, else one line per state change.
+/// Progress on stderr: a spinner on a terminal, else one line per state change (or nothing,
+/// see [`Progress::hidden`]).
 pub struct Progress {
     bar: Option<ProgressBar>,
     last: Option<String>,
+    hidden: bool,
 }
 
 impl Progress {
@@ -40,11 +42,27 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        Progress { bar, last: None }
+        Progress {
+            bar,
+            last: None,
+            hidden: false,
+        }
+    }
+
+    /// Shows nothing (for callers with their own output, such as the notation plugin).
+    pub fn hidden() -> Progress {
+        Progress {
+            bar: None,
+            last: None,
+            hidden: true,
+        }
     }
 
     /// Shows a status line (printed once per change without a terminal).
     pub fn show(&mut self, msg: String) {
+        if self.hidden {
+            return;
+        }
         match &self.bar {
             Some(bar) => bar.set_message(msg.clone()),
             None => {
