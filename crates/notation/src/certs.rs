@@ -5,6 +5,12 @@
 //! Only basicConstraints, keyUsage and extendedKeyUsage are evaluated; other extensions are
 //! ignored, as the specification requires. Validity periods are not checked here (that needs
 //! the verification time and belongs to the trust-policy step).
+//!
+//! [`check_timestamping_chain`] applies the rules for a timestamp authority's chain as
+//! notation-core-go's `ValidateTimestampingCertChain` does: the leaf has keyUsage with
+//! digitalSignature only (criticality not required), extendedKeyUsage critical and exactly
+//! id-kp-timeStamping, an allowed key; CAs have basicConstraints cA=true (with
+//! pathLenConstraint honoured) and keyUsage with keyCertSign.
 
 use std::fmt;
 
@@ -83,6 +89,11 @@ pub enum CertRule {
     RootNotSelfSigned,
     /// A self-issued certificate appears before the end of the chain.
     SelfIssuedBeforeEnd,
+    /// A timestamping leaf's extendedKeyUsage is missing or has a purpose other than
+    /// id-kp-timeStamping.
+    TsaExtendedKeyUsage,
+    /// A timestamping leaf's extendedKeyUsage is not critical.
+    TsaExtendedKeyUsageNotCritical,
 }
 
 impl fmt::Display for CertRule {
@@ -135,6 +146,12 @@ impl fmt::Display for CertRule {
             }
             CertRule::SelfIssuedBeforeEnd => {
                 f.write_str("only the last certificate may be a self-signed root")
+            }
+            CertRule::TsaExtendedKeyUsage => f.write_str(
+                "timestamping leaf extendedKeyUsage must be present and contain only timeStamping",
+            ),
+            CertRule::TsaExtendedKeyUsageNotCritical => {
+                f.write_str("timestamping leaf extendedKeyUsage must be critical")
             }
         }
     }
@@ -217,6 +234,130 @@ pub fn check_signing_chain(chain: &[Certificate]) -> Result<()> {
                 CertRule::NotSignedByNext
             }));
         }
+    }
+    Ok(())
+}
+
+/// Checks a timestamp authority's chain (TSA certificate first, self-signed root last) against
+/// the Notary Project requirements for timestamping certificates. A one-certificate chain is a
+/// self-signed TSA certificate that must also satisfy the leaf rules.
+pub fn check_timestamping_chain(chain: &[Certificate]) -> Result<()> {
+    if chain.is_empty() {
+        return Err(Error::EmptyChain);
+    }
+    for (index, cert) in chain.iter().enumerate() {
+        let fail = |rule: CertRule| Error::TsaCertificateRule {
+            index,
+            subject: cert.subject(),
+            rule,
+        };
+        let x509 = match X509Certificate::from_der(cert.der()) {
+            Ok((_, x)) => x,
+            Err(e) => {
+                return Err(Error::Certificate {
+                    index,
+                    subject: cert.subject(),
+                    reason: e.to_string(),
+                });
+            }
+        };
+        let last = index + 1 == chain.len();
+        let self_signed = cert.is_self_issued() && cert.verify_signed_by(cert).is_ok();
+        if last {
+            if !self_signed {
+                return Err(fail(CertRule::RootNotSelfSigned));
+            }
+        } else {
+            if self_signed {
+                return Err(fail(CertRule::SelfIssuedBeforeEnd));
+            }
+            let next = &chain[index + 1];
+            if cert.verify_signed_by(next).is_err() {
+                return Err(fail(CertRule::NotSignedByNext));
+            }
+            if cert.issuer() != next.subject() {
+                return Err(fail(CertRule::IssuerNotNext {
+                    issuer: cert.issuer(),
+                    next_subject: next.subject(),
+                }));
+            }
+        }
+        if index == 0 {
+            check_tsa_leaf(cert, &x509).map_err(fail)?;
+        } else {
+            check_tsa_ca(&x509, index - 1).map_err(fail)?;
+        }
+    }
+    Ok(())
+}
+
+fn check_tsa_leaf(cert: &Certificate, x509: &X509Certificate<'_>) -> Result<(), CertRule> {
+    if let Some(bc) = x509.basic_constraints().map_err(malformed)?
+        && bc.value.ca
+    {
+        return Err(CertRule::LeafIsCa);
+    }
+    let ku = x509
+        .key_usage()
+        .map_err(malformed)?
+        .ok_or(CertRule::LeafKeyUsageMissing)?
+        .value;
+    if !ku.digital_signature() {
+        return Err(CertRule::LeafNoDigitalSignature);
+    }
+    let forbidden = [
+        (ku.key_encipherment(), "keyEncipherment"),
+        (ku.data_encipherment(), "dataEncipherment"),
+        (ku.key_agreement(), "keyAgreement"),
+        (ku.key_cert_sign(), "keyCertSign"),
+        (ku.crl_sign(), "cRLSign"),
+        (ku.encipher_only(), "encipherOnly"),
+        (ku.decipher_only(), "decipherOnly"),
+    ];
+    if let Some((_, usage)) = forbidden.iter().find(|(set, _)| *set) {
+        return Err(CertRule::LeafForbiddenKeyUsage { usage });
+    }
+    let eku = x509
+        .extended_key_usage()
+        .map_err(malformed)?
+        .ok_or(CertRule::TsaExtendedKeyUsage)?;
+    let v = &eku.value;
+    let only_time_stamping = v.time_stamping
+        && !(v.any
+            || v.server_auth
+            || v.client_auth
+            || v.code_signing
+            || v.email_protection
+            || v.ocsp_signing)
+        && v.other.is_empty();
+    if !only_time_stamping {
+        return Err(CertRule::TsaExtendedKeyUsage);
+    }
+    if !eku.critical {
+        return Err(CertRule::TsaExtendedKeyUsageNotCritical);
+    }
+    check_key(cert)
+}
+
+fn check_tsa_ca(x509: &X509Certificate<'_>, below: usize) -> Result<(), CertRule> {
+    let bc = x509
+        .basic_constraints()
+        .map_err(malformed)?
+        .ok_or(CertRule::CaBasicConstraintsMissing)?;
+    if !bc.value.ca {
+        return Err(CertRule::CaNotCa);
+    }
+    if let Some(path_len) = bc.value.path_len_constraint
+        && usize::try_from(path_len).is_ok_and(|p| below > p)
+    {
+        return Err(CertRule::PathLenExceeded { path_len, below });
+    }
+    let ku = x509
+        .key_usage()
+        .map_err(malformed)?
+        .ok_or(CertRule::CaKeyUsageMissing)?;
+    if !ku.value.key_cert_sign() {
+        return Err(CertRule::CaNoKeyCertSign);
     }
     Ok(())
 }

@@ -27,7 +27,7 @@ use crate::jws::{
     SigningScheme, leaf_key, verify_signature,
 };
 use crate::payload::PAYLOAD_MEDIA_TYPE;
-use crate::{Error, Result, certs, rfc3339};
+use crate::{Error, Result, certs, jws, rfc3339};
 
 /// The envelope media type (signature manifest layer).
 pub const COSE_MEDIA_TYPE: &str = "application/cose";
@@ -130,10 +130,7 @@ fn text_label(name: &str) -> RegisteredLabelWithPrivate<iana::HeaderParameter> {
 /// certificate's key; the chain must satisfy [`certs::check_signing_chain`]; the signature
 /// is checked against the leaf key before the envelope is returned.
 pub fn sign(options: &SignOptions<'_>, signer: &dyn JwsSigner) -> Result<Vec<u8>> {
-    let chain = certs::parse_chain(options.cert_chain)?;
-    certs::check_signing_chain(&chain)?;
-    let leaf = leaf_key(&chain)?;
-    let alg = JwsAlgorithm::for_key_type(leaf.key_type())?;
+    let alg = jws::signing_algorithm(options, signer)?;
     let cose_alg =
         iana::Algorithm::from_i64(alg.cose_id()).ok_or_else(|| Error::SigningFailed {
             alg: alg.name().to_owned(),
@@ -168,15 +165,23 @@ pub fn sign(options: &SignOptions<'_>, signer: &dyn JwsSigner) -> Result<Vec<u8>
         .to_vec()
         .map_err(cbor_error("protected header"))?;
 
+    let mut message = CoseSign1 {
+        protected: ProtectedHeader {
+            original_data: Some(protected_bytes),
+            header,
+        },
+        unprotected: Header::default(),
+        payload: Some(options.payload.to_vec()),
+        signature: Vec::new(),
+    };
+    // The unprotected header (the chain) is not signed: a plugin or the signing service
+    // hands the chain out only with the signature.
+    let to_be_signed = message.tbs_data(&[]);
+    let signature = signer.sign(alg, &to_be_signed)?;
+    let cert_chain = jws::signed_chain(options, signer, alg, &to_be_signed, &signature)?;
     let mut unprotected = vec![(
         Label::Int(LABEL_X5CHAIN),
-        Value::Array(
-            options
-                .cert_chain
-                .iter()
-                .map(|der| Value::Bytes(der.clone()))
-                .collect(),
-        ),
+        Value::Array(cert_chain.into_iter().map(Value::Bytes).collect()),
     )];
     if !options.signing_agent.is_empty() {
         unprotected.push((
@@ -185,26 +190,38 @@ pub fn sign(options: &SignOptions<'_>, signer: &dyn JwsSigner) -> Result<Vec<u8>
         ));
     }
     sort_canonical(&mut unprotected)?;
-
-    let mut message = CoseSign1 {
-        protected: ProtectedHeader {
-            original_data: Some(protected_bytes),
-            header,
-        },
-        unprotected: Header {
-            rest: unprotected,
-            ..Header::default()
-        },
-        payload: Some(options.payload.to_vec()),
-        signature: Vec::new(),
+    message.unprotected = Header {
+        rest: unprotected,
+        ..Header::default()
     };
-    let to_be_signed = message.tbs_data(&[]);
-    let signature = signer.sign(alg, &to_be_signed)?;
-    verify_signature(&leaf, alg, &to_be_signed, &signature).map_err(|_| Error::SigningFailed {
-        alg: alg.name().to_owned(),
-        reason: "the signature does not verify with the leaf certificate's key".to_owned(),
-    })?;
     message.signature = signature;
+    message
+        .to_tagged_vec()
+        .map_err(cbor_error("COSE_Sign1_Tagged"))
+}
+
+/// Adds an RFC 3161 timestamp token (DER) to a `notary.x509` envelope's unprotected header
+/// as `io.cncf.notary.timestampSignature` (bstr), keeping the header map in canonical order.
+/// The protected header bytes, payload and signature are kept as they are; the token is not
+/// verified here (see [`crate::envelope::timestamp_envelope`]). Refuses an envelope that
+/// already has one.
+pub fn attach_timestamp(bytes: &[u8], token: &[u8]) -> Result<Vec<u8>> {
+    let envelope = Envelope::parse(bytes)?;
+    if envelope.timestamp_signature.is_some() {
+        return Err(Error::AlreadyTimestamped);
+    }
+    if envelope.signing_scheme != SigningScheme::X509 {
+        return Err(Error::TimestampNotApplicable {
+            scheme: envelope.signing_scheme.as_str(),
+        });
+    }
+    let mut message =
+        CoseSign1::from_tagged_slice(bytes).map_err(cbor_error("COSE_Sign1_Tagged"))?;
+    message.unprotected.rest.push((
+        Label::Text(HEADER_TIMESTAMP_SIGNATURE.to_owned()),
+        Value::Bytes(token.to_vec()),
+    ));
+    sort_canonical(&mut message.unprotected.rest)?;
     message
         .to_tagged_vec()
         .map_err(cbor_error("COSE_Sign1_Tagged"))

@@ -2,6 +2,12 @@
 //! [`Envelope`] (parsed by [`EnvelopeType`], normally from the signature manifest's layer
 //! media type), the [`SignedEnvelope`] accessors, and [`sign`]/[`verify`] dispatching on
 //! the format.
+//!
+//! Timestamping (`notary.x509` only, as notation-core-go): [`sign_timestamped`] signs and
+//! then [`timestamp_envelope`] requests an RFC 3161 token over the signature bytes from the
+//! caller's [`Timestamper`], verifies it against the caller's TSA roots and attaches it to
+//! the unprotected header ([`attach_timestamp`] attaches an already obtained token without
+//! checks).
 
 use std::time::SystemTime;
 
@@ -9,7 +15,8 @@ use signet_pki::cert::Certificate;
 
 use crate::jws::{JwsAlgorithm, JwsSigner, SignOptions, SigningScheme};
 pub use crate::manifest::EnvelopeType;
-use crate::{Result, cose, jws};
+pub use crate::timestamp::{TimestampOptions, Timestamper, VerifiedTimestamp};
+use crate::{Error, Result, cose, jws, timestamp};
 
 /// What every Notary Project envelope carries, whatever its format.
 pub trait SignedEnvelope {
@@ -171,4 +178,114 @@ pub fn sign(
 /// Parses and verifies an envelope of `envelope_type`.
 pub fn verify(envelope_type: EnvelopeType, bytes: &[u8]) -> Result<Verified> {
     Envelope::parse(envelope_type, bytes)?.verify()
+}
+
+/// Creates an envelope of `envelope_type` and timestamps its signature (see
+/// [`timestamp_envelope`]).
+pub fn sign_timestamped(
+    envelope_type: EnvelopeType,
+    options: &SignOptions<'_>,
+    signer: &dyn JwsSigner,
+    timestamping: &TimestampOptions<'_>,
+) -> Result<Vec<u8>> {
+    let bytes = sign(envelope_type, options, signer)?;
+    timestamp_envelope(envelope_type, &bytes, timestamping).map(|(bytes, _)| bytes)
+}
+
+/// Timestamps a signed `notary.x509` envelope as notation-core-go does: the envelope's
+/// signature must verify; the request covers the signature bytes with the hash of its
+/// algorithm; the token must answer the request and verify with a TSA chain to one of
+/// `timestamping.tsa_roots`, valid at `timestamping.now`, that satisfies the Notary Project
+/// timestamping certificate rules. Returns the envelope with the token attached and what the
+/// token proves.
+pub fn timestamp_envelope(
+    envelope_type: EnvelopeType,
+    bytes: &[u8],
+    timestamping: &TimestampOptions<'_>,
+) -> Result<(Vec<u8>, VerifiedTimestamp)> {
+    let envelope = verify(envelope_type, bytes)?.envelope;
+    if envelope.signing_scheme() != SigningScheme::X509 {
+        return Err(Error::TimestampNotApplicable {
+            scheme: envelope.signing_scheme().as_str(),
+        });
+    }
+    if envelope.timestamp_signature().is_some() {
+        return Err(Error::AlreadyTimestamped);
+    }
+    let (token, verified) =
+        timestamp::timestamp_signature(envelope.signature(), envelope.alg(), timestamping)?;
+    Ok((attach_timestamp(envelope_type, bytes, &token)?, verified))
+}
+
+/// Step one of timestamping in two steps (for a caller that sends the request itself, e.g.
+/// over async HTTP): verifies the signed `notary.x509` envelope, which must not have a
+/// timestamp yet, and builds the TimeStampReq for its signature. Send
+/// [`timestamp::TimestampRequest::to_der`] to the TSA, then call
+/// [`attach_timestamp_response`] with the answer.
+pub fn timestamp_request(
+    envelope_type: EnvelopeType,
+    bytes: &[u8],
+    nonce: &[u8],
+) -> Result<timestamp::TimestampRequest> {
+    let envelope = verify(envelope_type, bytes)?.envelope;
+    if envelope.signing_scheme() != SigningScheme::X509 {
+        return Err(Error::TimestampNotApplicable {
+            scheme: envelope.signing_scheme().as_str(),
+        });
+    }
+    if envelope.timestamp_signature().is_some() {
+        return Err(Error::AlreadyTimestamped);
+    }
+    timestamp::TimestampRequest::for_signature(envelope.signature(), envelope.alg(), nonce)
+}
+
+/// Step two: checks the TSA's DER TimeStampResp to `request` (see
+/// [`timestamp::accept_response`]: status, messageImprint, nonce, token signature, TSA chain
+/// to one of `tsa_roots` valid at `now`, timestamping certificate rules, optional revocation
+/// check) and attaches the token to the envelope. Returns the new envelope bytes and what the
+/// token proves.
+pub fn attach_timestamp_response(
+    envelope_type: EnvelopeType,
+    bytes: &[u8],
+    request: &timestamp::TimestampRequest,
+    response_der: &[u8],
+    tsa_roots: &[Certificate],
+    now: SystemTime,
+    check_tsa_revocation: Option<timestamp::RevocationCheck<'_>>,
+) -> Result<(Vec<u8>, VerifiedTimestamp)> {
+    let envelope = verify(envelope_type, bytes)?.envelope;
+    let (token, verified) = timestamp::accept_response(
+        request,
+        response_der,
+        envelope.signature(),
+        tsa_roots,
+        now,
+        check_tsa_revocation,
+    )?;
+    Ok((attach_timestamp(envelope_type, bytes, &token)?, verified))
+}
+
+/// Attaches a timestamp token (DER) to an envelope's unprotected header without verifying it
+/// (see [`jws::attach_timestamp`] and [`cose::attach_timestamp`]).
+pub fn attach_timestamp(
+    envelope_type: EnvelopeType,
+    bytes: &[u8],
+    token: &[u8],
+) -> Result<Vec<u8>> {
+    match envelope_type {
+        EnvelopeType::Jws => jws::attach_timestamp(bytes, token),
+        EnvelopeType::Cose => cose::attach_timestamp(bytes, token),
+    }
+}
+
+/// Verifies an envelope's timestamp countersignature against `tsa_roots` (see
+/// [`timestamp::verify_timestamp`]); `Ok(None)` when it has none.
+pub fn verify_envelope_timestamp(
+    envelope: &dyn SignedEnvelope,
+    tsa_roots: &[Certificate],
+) -> Result<Option<VerifiedTimestamp>> {
+    envelope
+        .timestamp_signature()
+        .map(|token| timestamp::verify_timestamp(token, envelope.signature(), tsa_roots))
+        .transpose()
 }

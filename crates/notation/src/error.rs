@@ -1,6 +1,7 @@
 //! The crate's single error type.
 
 use crate::certs::CertRule;
+use crate::timestamp::{FailureInfo, PkiStatus};
 
 /// Everything that can go wrong building, parsing or verifying a Notary Project signature.
 #[derive(Debug, thiserror::Error)]
@@ -164,6 +165,90 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The timestamp authority could not be reached or answered with an error (reported by
+    /// the caller's [`crate::timestamp::Timestamper`]).
+    #[error("timestamping failed: {reason}")]
+    Timestamping {
+        /// Why.
+        reason: String,
+    },
+    /// The timestamp authority refused the request (PKIStatus other than granted).
+    #[error(
+        "the timestamp authority refused the request: status {} ({status}){}",
+        status.code(),
+        Error::failure_text(failure_info, status_text)
+    )]
+    TimestampRejected {
+        /// The PKIStatus.
+        status: PkiStatus,
+        /// The PKIFailureInfo bits that are set.
+        failure_info: Vec<FailureInfo>,
+        /// The statusString texts.
+        status_text: Vec<String>,
+    },
+    /// A timestamp request cannot be built.
+    #[error("invalid timestamp request: {reason}")]
+    InvalidTimestampRequest {
+        /// Why.
+        reason: String,
+    },
+    /// A TimeStampResp does not parse or does not answer the request that was sent.
+    #[error("invalid timestamp response: {reason}")]
+    InvalidTimestampResponse {
+        /// Why.
+        reason: String,
+    },
+    /// A TimeStampToken does not parse or breaks the RFC 3161 structure.
+    #[error("invalid timestamp token: {reason}")]
+    InvalidTimestampToken {
+        /// Why.
+        reason: String,
+    },
+    /// The token's messageImprint is not the hash of the signature it should timestamp.
+    #[error("the timestamp token's messageImprint is not the {hash} hash of the signature")]
+    TimestampImprintMismatch {
+        /// The imprint's hash algorithm.
+        hash: &'static str,
+    },
+    /// The token's CMS signature, signed attributes or signing-certificate binding do not verify.
+    #[error("the timestamp token's signature does not verify: {reason}")]
+    TimestampSignature {
+        /// Why.
+        reason: String,
+    },
+    /// The TSA certificate does not chain to a trusted TSA root at the time that matters.
+    #[error("the timestamp authority is not trusted: {reason}")]
+    UntrustedTimestampAuthority {
+        /// Why.
+        reason: String,
+    },
+    /// A certificate of the TSA chain breaks a Notary Project timestamping certificate rule.
+    #[error("timestamping certificate {index} ({subject}) breaks the Notary Project rule: {rule}")]
+    TsaCertificateRule {
+        /// Position in the TSA chain (0 = the TSA's signing certificate).
+        index: usize,
+        /// Its subject.
+        subject: String,
+        /// The rule broken.
+        rule: CertRule,
+    },
+    /// A certificate given as a trusted TSA root is not a self-signed root.
+    #[error("TSA root certificate {subject} is not a root certificate: {reason}")]
+    InvalidTsaRoot {
+        /// Its subject.
+        subject: String,
+        /// Why.
+        reason: String,
+    },
+    /// The envelope already carries a timestamp countersignature.
+    #[error("the signature envelope already has a timestamp countersignature")]
+    AlreadyTimestamped,
+    /// Only `notary.x509` signatures are timestamped.
+    #[error("only notary.x509 signatures take a timestamp countersignature, not {scheme}")]
+    TimestampNotApplicable {
+        /// The envelope's signing scheme.
+        scheme: &'static str,
+    },
     /// The manifest thumbprints do not match the envelope's certificate chain.
     #[error("manifest thumbprints {manifest:?} do not match the envelope chain {envelope:?}")]
     ThumbprintMismatch {
@@ -172,6 +257,21 @@ pub enum Error {
         /// Thumbprints of the envelope chain.
         envelope: Vec<String>,
     },
+}
+
+impl Error {
+    /// Formats the failure information of a refused timestamp request.
+    fn failure_text(failure_info: &[FailureInfo], status_text: &[String]) -> String {
+        let mut out = String::new();
+        if !failure_info.is_empty() {
+            let infos: Vec<String> = failure_info.iter().map(ToString::to_string).collect();
+            out.push_str(&format!("; failure info: {}", infos.join(", ")));
+        }
+        if !status_text.is_empty() {
+            out.push_str(&format!("; status text: {:?}", status_text.join(" ")));
+        }
+        out
+    }
 }
 
 /// The crate's result type.

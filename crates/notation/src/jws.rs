@@ -130,7 +130,7 @@ impl JwsAlgorithm {
     }
 
     /// The length of a raw `r||s` ECDSA signature, `None` for RSA.
-    pub(crate) fn ecdsa_raw_len(self) -> Option<usize> {
+    pub fn ecdsa_raw_len(self) -> Option<usize> {
         match self {
             JwsAlgorithm::Es256 => Some(64),
             JwsAlgorithm::Es384 => Some(96),
@@ -146,6 +146,56 @@ impl JwsAlgorithm {
 pub trait JwsSigner {
     /// Signs `input` (the JWS signing input, or the COSE `Sig_structure` bytes) with `alg`.
     fn sign(&self, alg: JwsAlgorithm, input: &[u8]) -> Result<Vec<u8>>;
+
+    /// The algorithm, for signers that know it without a certificate chain in hand (a
+    /// notation plugin's key spec, a signing service's key type); `None` takes it from the
+    /// leaf of [`SignOptions::cert_chain`].
+    fn algorithm(&self) -> Option<JwsAlgorithm> {
+        None
+    }
+
+    /// The certificate chain (DER, leaf first) that came with the last signature, for
+    /// signers that hand it out only with a signature (plugins, a signing service); `None`
+    /// keeps [`SignOptions::cert_chain`]. Either way the chain is checked before use.
+    fn certificate_chain(&self) -> Option<Vec<Vec<u8>>> {
+        None
+    }
+}
+
+/// The algorithm of a signature about to be made: the signer's own, else the one the leaf
+/// of `cert_chain` (checked against the certificate requirements) needs.
+pub(crate) fn signing_algorithm(
+    options: &SignOptions<'_>,
+    signer: &dyn JwsSigner,
+) -> Result<JwsAlgorithm> {
+    if let Some(alg) = signer.algorithm() {
+        return Ok(alg);
+    }
+    let chain = certs::parse_chain(options.cert_chain)?;
+    certs::check_signing_chain(&chain)?;
+    JwsAlgorithm::for_key_type(leaf_key(&chain)?.key_type())
+}
+
+/// After signing: the chain for the envelope (the signer's, else the options'), checked
+/// against the certificate requirements, and the signature checked with its leaf.
+pub(crate) fn signed_chain(
+    options: &SignOptions<'_>,
+    signer: &dyn JwsSigner,
+    alg: JwsAlgorithm,
+    input: &[u8],
+    signature: &[u8],
+) -> Result<Vec<Vec<u8>>> {
+    let ders = signer
+        .certificate_chain()
+        .unwrap_or_else(|| options.cert_chain.to_vec());
+    let chain = certs::parse_chain(&ders)?;
+    certs::check_signing_chain(&chain)?;
+    let leaf = leaf_key(&chain)?;
+    verify_signature(&leaf, alg, input, signature).map_err(|_| Error::SigningFailed {
+        alg: alg.name().to_owned(),
+        reason: "the signature does not verify with the leaf certificate's key".to_owned(),
+    })?;
+    Ok(ders)
 }
 
 impl JwsSigner for PrivateKey {
@@ -286,10 +336,7 @@ impl SigningScheme {
 /// certificate's key; the chain must satisfy [`certs::check_signing_chain`]; the signature
 /// is checked against the leaf key before the envelope is returned.
 pub fn sign(options: &SignOptions<'_>, signer: &dyn JwsSigner) -> Result<Vec<u8>> {
-    let chain = certs::parse_chain(options.cert_chain)?;
-    certs::check_signing_chain(&chain)?;
-    let leaf = leaf_key(&chain)?;
-    let alg = JwsAlgorithm::for_key_type(leaf.key_type())?;
+    let alg = signing_algorithm(options, signer)?;
 
     let mut protected = Map::new();
     protected.insert("alg".to_owned(), Value::from(alg.name()));
@@ -318,15 +365,9 @@ pub fn sign(options: &SignOptions<'_>, signer: &dyn JwsSigner) -> Result<Vec<u8>
     let payload_b64 = URL_SAFE_NO_PAD.encode(options.payload);
     let input = format!("{protected_b64}.{payload_b64}");
     let signature = signer.sign(alg, input.as_bytes())?;
-    verify_signature(&leaf, alg, input.as_bytes(), &signature).map_err(|_| {
-        Error::SigningFailed {
-            alg: alg.name().to_owned(),
-            reason: "the signature does not verify with the leaf certificate's key".to_owned(),
-        }
-    })?;
+    let cert_chain = signed_chain(options, signer, alg, input.as_bytes(), &signature)?;
 
-    let x5c: Vec<Value> = options
-        .cert_chain
+    let x5c: Vec<Value> = cert_chain
         .iter()
         .map(|der| Value::from(STANDARD.encode(der)))
         .collect();
@@ -338,14 +379,58 @@ pub fn sign(options: &SignOptions<'_>, signer: &dyn JwsSigner) -> Result<Vec<u8>
             Value::from(options.signing_agent),
         );
     }
+    serialize(&payload_b64, &protected_b64, header, &signature)
+}
+
+/// Writes the flattened JWS JSON in notation-core-go's member order.
+fn serialize(
+    payload_b64: &str,
+    protected_b64: &str,
+    header: Map<String, Value>,
+    signature: &[u8],
+) -> Result<Vec<u8>> {
     let envelope = format!(
         "{{\"payload\":{},\"protected\":{},\"header\":{},\"signature\":{}}}",
-        json_string(&payload_b64)?,
-        json_string(&protected_b64)?,
+        json_string(payload_b64)?,
+        json_string(protected_b64)?,
         serde_json::to_string(&Value::Object(header)).map_err(json_error)?,
-        json_string(&URL_SAFE_NO_PAD.encode(&signature))?,
+        json_string(&URL_SAFE_NO_PAD.encode(signature))?,
     );
     Ok(envelope.into_bytes())
+}
+
+/// Adds an RFC 3161 timestamp token (DER) to a `notary.x509` envelope's unprotected header
+/// as `io.cncf.notary.timestampSignature` (standard base64, as Go's `encoding/json` writes
+/// bytes). The signed parts are untouched; the token is not verified here (see
+/// [`crate::envelope::timestamp_envelope`]). Refuses an envelope that already has one.
+pub fn attach_timestamp(bytes: &[u8], token: &[u8]) -> Result<Vec<u8>> {
+    let envelope = Envelope::parse(bytes)?;
+    if envelope.timestamp_signature.is_some() {
+        return Err(Error::AlreadyTimestamped);
+    }
+    if envelope.signing_scheme != SigningScheme::X509 {
+        return Err(Error::TimestampNotApplicable {
+            scheme: envelope.signing_scheme.as_str(),
+        });
+    }
+    let top: Value = serde_json::from_slice(bytes).map_err(json_error)?;
+    let Value::Object(mut top) = top else {
+        return Err(invalid("not a JSON object"));
+    };
+    let mut header = match take_member(&mut top, "header", "Header")? {
+        Some(Value::Object(h)) => h,
+        _ => return Err(invalid("header is not an object")),
+    };
+    header.insert(
+        HEADER_TIMESTAMP_SIGNATURE.to_owned(),
+        Value::from(STANDARD.encode(token)),
+    );
+    serialize(
+        &envelope.payload_b64,
+        &envelope.protected_b64,
+        header,
+        &envelope.signature,
+    )
 }
 
 fn json_error(e: serde_json::Error) -> Error {
@@ -391,7 +476,9 @@ pub(crate) fn leaf_key(chain: &[Certificate]) -> Result<PublicKey> {
     })
 }
 
-pub(crate) fn verify_signature(
+/// Checks a raw envelope signature (RSASSA-PSS bytes, or ECDSA `r||s`) over `input` with
+/// `key`, whose type must be the one `alg` needs.
+pub fn verify_signature(
     key: &PublicKey,
     alg: JwsAlgorithm,
     input: &[u8],

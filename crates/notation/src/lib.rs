@@ -1,5 +1,6 @@
 //! Notary Project signatures (pure): the payload, the JWS and COSE envelopes, the signature
-//! manifest, and the certificate rules of the Notary Project specification.
+//! manifest, the certificate rules of the Notary Project specification, and RFC 3161
+//! timestamp countersignatures.
 //!
 //! No I/O: times are arguments, bytes in and out.
 
@@ -11,6 +12,7 @@ pub mod jws;
 pub mod manifest;
 pub mod payload;
 pub mod rfc3339;
+pub mod timestamp;
 
 pub use error::{Error, Result};
 /// The Notary Project signature algorithms (JWS names, COSE numbers via

@@ -2,6 +2,8 @@
 //! (rcgen) that break one rule each.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod tsa;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rcgen::{
