@@ -194,10 +194,12 @@ impl Overrides {
 /// `signatureVerification.verifyTimestamp`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum VerifyTimestamp {
-    /// Verify the timestamp countersignature whenever one is present (the default).
+    /// Always verify the timestamp countersignature, which must then be present (the
+    /// default; only when the policy names a `tsa:` store, see [`crate::timestamp`]).
     #[default]
     Always,
-    /// Verify it only when the signing certificate chain has expired.
+    /// Verify it only when a certificate of the signing chain has expired at verification
+    /// time; otherwise the chain must be valid at verification time.
     AfterCertExpiry,
 }
 

@@ -1,7 +1,13 @@
 //! The crate's single error type: every refusal names the offending policy (by name, or by
 //! position when it has none) and the field, in one line.
 
+use std::time::SystemTime;
+
 use crate::enforcement::Validation;
+
+fn time(t: &SystemTime) -> String {
+    signet_notation::rfc3339::format(*t).unwrap_or_else(|_| format!("{t:?}"))
+}
 
 /// Why a distinguished name (a trusted identity's `x509.subject` value) was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -410,6 +416,96 @@ pub enum Error {
         policy: String,
         /// The validation recorded.
         validation: Validation,
+    },
+    /// Timestamp verification is required but the envelope has no timestamp countersignature.
+    #[error("no timestamp countersignature was found in the signature envelope")]
+    TimestampMissing,
+    /// The policy's `tsa` trust stores cannot be read.
+    #[error("trust policy {policy:?}: cannot load its tsa trust stores: {reason}")]
+    TsaTrustStore {
+        /// The policy.
+        policy: String,
+        /// Why.
+        reason: String,
+    },
+    /// The policy's `tsa` trust stores hold no certificate.
+    #[error(
+        "trust policy {policy:?}: no trusted TSA certificate was found in its tsa trust stores"
+    )]
+    NoTsaCertificates {
+        /// The policy.
+        policy: String,
+    },
+    /// The timestamp countersignature does not verify (token, TSA chain, TSA rules).
+    #[error("failed to verify the timestamp countersignature: {reason}")]
+    TimestampInvalid {
+        /// Why.
+        reason: String,
+    },
+    /// The TSA certificate chain failed the revocation check.
+    #[error("the timestamping certificate chain failed the revocation check: {reason}")]
+    TsaRevocation {
+        /// Why.
+        reason: String,
+    },
+    /// The timestamp range may begin before a signing certificate's validity.
+    #[error(
+        "timestamp {range} can be before certificate {subject:?} validity period, it will be valid from {}",
+        time(not_before)
+    )]
+    TimestampBeforeValidity {
+        /// The certificate's subject.
+        subject: String,
+        /// The timestamp range.
+        range: String,
+        /// The certificate's notBefore.
+        not_before: SystemTime,
+    },
+    /// The timestamp range may end after a signing certificate's validity.
+    #[error(
+        "timestamp {range} can be after certificate {subject:?} validity period, it was expired at {}",
+        time(not_after)
+    )]
+    TimestampAfterValidity {
+        /// The certificate's subject.
+        subject: String,
+        /// The timestamp range.
+        range: String,
+        /// The certificate's notAfter.
+        not_after: SystemTime,
+    },
+    /// Without timestamp verification: a signing certificate is not valid yet.
+    #[error(
+        "verification time is before certificate {subject:?} validity period, it will be valid from {}",
+        time(not_before)
+    )]
+    CertificateNotYetValid {
+        /// The certificate's subject.
+        subject: String,
+        /// The certificate's notBefore.
+        not_before: SystemTime,
+    },
+    /// Without timestamp verification: a signing certificate has expired.
+    #[error(
+        "verification time is after certificate {subject:?} validity period, it was expired at {}",
+        time(not_after)
+    )]
+    CertificateExpired {
+        /// The certificate's subject.
+        subject: String,
+        /// The certificate's notAfter.
+        not_after: SystemTime,
+    },
+    /// `notary.x509.signingAuthority`: a certificate was not valid at the authentic signing time.
+    #[error(
+        "certificate {subject:?} was not valid when the digital signature was produced at {}",
+        time(signing_time)
+    )]
+    NotValidAtSigningTime {
+        /// The certificate's subject.
+        subject: String,
+        /// The authentic signing time.
+        signing_time: SystemTime,
     },
     /// Verification was finished while a required validation had no result.
     #[error(
