@@ -207,6 +207,29 @@ pub(crate) async fn push(
     manifest: &[u8],
     media_type: &str,
 ) -> Result<Digest, Error> {
+    push_inner(client, repo, manifest, media_type, false).await
+}
+
+/// Pushes a referrer manifest by digest and always adds it to the referrers tag index, even
+/// when the registry's referrers API indexed it (`OCI-Subject`): notation's
+/// `sign --force-referrers-tag`, for readers that only know the tag schema. Same guards
+/// against concurrent writers as [`Store::push_referrer`](crate::Store::push_referrer).
+pub async fn push_forcing_tag(
+    client: &RegistryClient,
+    repo: &Repo,
+    manifest: &[u8],
+    media_type: &str,
+) -> Result<Digest, Error> {
+    push_inner(client, repo, manifest, media_type, true).await
+}
+
+async fn push_inner(
+    client: &RegistryClient,
+    repo: &Repo,
+    manifest: &[u8],
+    media_type: &str,
+    force_tag: bool,
+) -> Result<Digest, Error> {
     let referrer = describe_for_push(manifest, media_type)?;
     let digest = referrer.descriptor.digest.clone();
     let mut attempt = 0;
@@ -226,7 +249,7 @@ pub(crate) async fn push(
             other => break other?,
         }
     };
-    if put.oci_subject.is_some() {
+    if put.oci_subject.is_some() && !force_tag {
         return Ok(digest);
     }
     add_to_tag(client, repo, &referrer).await?;
