@@ -746,7 +746,13 @@ fn sign_ls_inspect_verify_layout() {
         "img:v1",
     ]);
     let (stdout, stderr) = assert_ok(&out);
-    assert_eq!(stdout, format!("Successfully signed img@{digest}\n"));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert_eq!(lines[0], format!("Successfully signed img@{digest}"));
+    assert!(
+        lines[1].starts_with("Pushed the signature to img@sha256:"),
+        "{stdout}"
+    );
     assert!(
         stderr.contains(
             "Warning: Always sign the artifact using digest(@sha256:...) rather than a tag(:v1)"
@@ -764,7 +770,10 @@ fn sign_ls_inspect_verify_layout() {
         "signer",
         &by_digest,
     ]);
-    assert_eq!(out, format!("Successfully signed img@{digest}\n"));
+    assert!(
+        out.starts_with(&format!("Successfully signed img@{digest}\n")),
+        "{out}"
+    );
 
     // ls: both signatures in notation's tree.
     let ls = env.ok(&["notation", "ls", "--oci-layout", &by_digest]);
@@ -997,7 +1006,7 @@ fn verify_rejects_expired_and_tampered_signatures() {
     let err = assert_fail(&verify_layout(&env, &format!("none@{digest}"), &[]));
     assert!(err.contains("no signature is associated with"), "{err}");
     let ls = env.ok(&["notation", "ls", "--oci-layout", &format!("none@{digest}")]);
-    assert_eq!(ls, format!("none@{digest} has no associated signature\n"));
+    assert_eq!(ls, format!("none@{digest} has no associated signatures\n"));
 }
 
 #[test]
@@ -1061,7 +1070,12 @@ fn sign_and_verify_in_a_registry_with_the_tag_fallback() {
     let out = env.run(&["notation", "sign", &tagged]);
     let (stdout, _) = assert_ok(&out);
     let digest = pushed.digest.clone();
-    assert_eq!(stdout, format!("Successfully signed {scope}@{digest}\n"));
+    assert!(
+        stdout.starts_with(&format!(
+            "Successfully signed {scope}@{digest}\nPushed the signature to {scope}@sha256:"
+        )),
+        "{stdout}"
+    );
     env.ok(&[
         "notation",
         "sign",
@@ -1275,5 +1289,829 @@ cp oci.interm.pem ~/.config/notation/truststore/x509/ca/skao-oci/interm.pem
     assert!(
         untrusted.contains("signature verification failed"),
         "{untrusted}"
+    );
+}
+
+// ---- registry flags, legacy manifests, cosign keys, JSON output, limits, messages ----
+
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const NOTARY: &str = "application/vnd.cncf.notary.signature";
+
+/// A strict policy for `scope` with the `ca:acme` store and the test signer's identity.
+fn strict_policy(env: &Env, scope: &str) {
+    set_policy(
+        env,
+        &policy_json(
+            scope,
+            "strict",
+            &["ca:acme"],
+            "x509.subject: C=US, ST=WA, O=acme, CN=Signer",
+        ),
+    );
+}
+
+/// The signature digests `notation ls` printed.
+fn listed(ls: &str) -> Vec<String> {
+    ls.lines()
+        .filter_map(|l| {
+            l.strip_prefix("    ├── ")
+                .or_else(|| l.strip_prefix("    └── "))
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `-u`/`-p` and `NOTATION_USERNAME`/`NOTATION_PASSWORD` reach the registry (htpasswd basic
+/// auth on a real docker-registry): sign, ls, inspect and verify work with them and fail
+/// without them or with a wrong password; `--insecure-registry` is accepted.
+#[test]
+fn registry_credentials_from_flags_and_environment() {
+    let reg = signet_testkit::TestRegistry::builder()
+        .htpasswd("alice", "s3cret-pw")
+        .start();
+    let addr = reg.addr();
+    let env = Env::new();
+    notation_setup(&env);
+    let pushed = reg.push_random_image("team/app", "v1");
+    let scope = format!("{addr}/team/app");
+    strict_policy(&env, &scope);
+    let reference = format!("{scope}@{}", pushed.digest);
+
+    // No credentials: the registry's 401 is the error.
+    let err = assert_fail(&env.run(&["notation", "ls", &reference]));
+    assert!(err.contains("no credentials found"), "{err}");
+    let err = assert_fail(&env.run(&["notation", "sign", &reference]));
+    assert!(err.contains("no credentials found"), "{err}");
+
+    // Wrong password.
+    let err =
+        assert_fail(&env.run(&["notation", "sign", "-u", "alice", "-p", "wrong", &reference]));
+    assert!(err.contains("rejected"), "{err}");
+    assert!(!err.contains("wrong"), "the password leaked: {err}");
+
+    // Flags.
+    let (stdout, _) = assert_ok(&env.run(&[
+        "notation",
+        "sign",
+        "--insecure-registry",
+        "-u",
+        "alice",
+        "-p",
+        "s3cret-pw",
+        &reference,
+    ]));
+    assert!(
+        stdout.starts_with(&format!("Successfully signed {reference}\n")),
+        "{stdout}"
+    );
+    let (stdout, _) = assert_ok(&env.run(&[
+        "notation",
+        "ls",
+        "--username",
+        "alice",
+        "--password",
+        "s3cret-pw",
+        &reference,
+    ]));
+    assert_eq!(listed(&stdout).len(), 1, "{stdout}");
+
+    // Environment variables.
+    let with_env = |args: &[&str]| {
+        env.signet()
+            .env("NOTATION_USERNAME", "alice")
+            .env("NOTATION_PASSWORD", "s3cret-pw")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert_ok(&with_env(&[
+        "notation",
+        "sign",
+        "--signature-format",
+        "cose",
+        &reference,
+    ]));
+    let (stdout, _) = assert_ok(&with_env(&["notation", "ls", &reference]));
+    assert_eq!(listed(&stdout).len(), 2, "{stdout}");
+    let (stdout, _) = assert_ok(&with_env(&[
+        "notation", "inspect", "-o", "json", &reference,
+    ]));
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["signatures"].as_array().unwrap().len(), 2, "{json}");
+    let (stdout, _) = assert_ok(&with_env(&[
+        "notation",
+        "verify",
+        "--insecure-registry=true",
+        &reference,
+    ]));
+    assert_eq!(
+        stdout,
+        format!("Successfully verified signature for {reference}\n")
+    );
+    // A flag wins over the environment.
+    let out = env
+        .signet()
+        .env("NOTATION_USERNAME", "alice")
+        .env("NOTATION_PASSWORD", "s3cret-pw")
+        .args(["notation", "verify", "-p", "wrong", &reference])
+        .output()
+        .unwrap();
+    let err = assert_fail(&out);
+    assert!(err.contains("rejected"), "{err}");
+    // A password alone would be an identity token: refused with a clear message.
+    let err = assert_fail(&env.run(&["notation", "ls", "-p", "s3cret-pw", &reference]));
+    assert!(err.contains("identity token"), "{err}");
+    assert!(!err.contains("s3cret-pw"), "{err}");
+}
+
+/// A loopback proxy in front of docker-registry that makes it look like a registry with the
+/// OCI 1.1 referrers API on the push side: a manifest `PUT` whose body names a `subject` is
+/// answered with `OCI-Subject` (distribution itself indexes nothing, so a client that trusts
+/// the header writes no referrers tag). Each request goes upstream on its own connection.
+struct SubjectProxy {
+    addr: String,
+}
+
+impl SubjectProxy {
+    fn start(upstream: String) -> SubjectProxy {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { return };
+                let upstream = upstream.clone();
+                std::thread::spawn(move || proxy_connection(conn, &upstream));
+            }
+        });
+        SubjectProxy { addr }
+    }
+}
+
+fn proxy_connection(client: std::net::TcpStream, upstream: &str) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let Ok(read_half) = client.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(read_half);
+    let mut client = client;
+    loop {
+        let mut head = Vec::new();
+        loop {
+            let mut line = String::new();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) if line == "\r\n" => break,
+                Ok(_) => head.push(line),
+            }
+        }
+        let length = head
+            .iter()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse::<usize>().ok())?
+            })
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let mut request = Vec::new();
+        for line in head
+            .iter()
+            .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        {
+            request.extend_from_slice(line.as_bytes());
+        }
+        request.extend_from_slice(b"Connection: close\r\n\r\n");
+        request.extend_from_slice(&body);
+        let Ok(mut up) = std::net::TcpStream::connect(upstream) else {
+            return;
+        };
+        let mut response = Vec::new();
+        if up.write_all(&request).is_err() || up.read_to_end(&mut response).is_err() {
+            return;
+        }
+        let subject = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["subject"]["digest"].as_str().map(str::to_owned));
+        if head[0].starts_with("PUT ")
+            && head[0].contains("/manifests/")
+            && response.starts_with(b"HTTP/1.1 201")
+            && let Some(subject) = subject
+            && let Some(end) = response.windows(2).position(|w| w == b"\r\n")
+        {
+            let header = format!("OCI-Subject: {subject}\r\n");
+            response.splice(end + 2..end + 2, header.into_bytes());
+        }
+        if client.write_all(&response).is_err() {
+            return;
+        }
+    }
+}
+
+/// `sign --force-referrers-tag`: with a registry whose referrers API indexed the signature
+/// (`OCI-Subject`), the default writes no referrers tag, the flag writes it anyway; it cannot
+/// be combined with `--oci-layout`.
+#[test]
+fn force_referrers_tag_writes_the_tag_index_even_with_a_referrers_api() {
+    let reg = signet_testkit::TestRegistry::start();
+    let proxy = SubjectProxy::start(reg.addr());
+    let env = Env::new();
+    notation_setup(&env);
+    let pushed = reg.push_random_image("team/app", "v1");
+    let reference = format!("{}/team/app@{}", proxy.addr, pushed.digest);
+    let tag_path = format!("/v2/team/app/manifests/{}", pushed.digest.replace(':', "-"));
+    let tag_status = || {
+        reg.pusher()
+            .request("team/app", "GET", &tag_path, &[("Accept", OCI_INDEX)], &[])
+            .status
+    };
+
+    // Default: the registry said it indexed the referrer, so no tag index is written.
+    let (stdout, _) = assert_ok(&env.run(&["notation", "sign", &reference]));
+    assert!(stdout.contains("Pushed the signature to"), "{stdout}");
+    assert_eq!(tag_status(), 404);
+    assert_ok(&env.run(&[
+        "notation",
+        "sign",
+        "--force-referrers-tag=false",
+        &reference,
+    ]));
+    assert_eq!(tag_status(), 404);
+
+    // Forced: the tag index holds the signature although the registry indexed it.
+    let (stdout, _) =
+        assert_ok(&env.run(&["notation", "sign", "--force-referrers-tag", &reference]));
+    let sig_digest = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Pushed the signature to "))
+        .and_then(|r| r.split_once('@'))
+        .map(|(_, d)| d.to_owned())
+        .unwrap();
+    assert_eq!(tag_status(), 200);
+    let (index, _) = reg
+        .pusher()
+        .fetch_manifest("team/app", &pushed.digest.replace(':', "-"));
+    let index: serde_json::Value = serde_json::from_slice(&index).unwrap();
+    let entries = index["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{index}");
+    assert_eq!(entries[0]["digest"], sig_digest.as_str());
+    assert_eq!(entries[0]["artifactType"], NOTARY);
+    // Readers fall back to that index (distribution has no referrers API to ask).
+    let ls = env.ok(&["notation", "ls", &reference]);
+    assert_eq!(listed(&ls), vec![sig_digest]);
+
+    // Mutually exclusive with --oci-layout (a usage error, exit 1 as cobra's).
+    let digest = layout(&env, "img");
+    let out = env.run(&[
+        "notation",
+        "sign",
+        "--oci-layout",
+        "--force-referrers-tag",
+        &format!("img@{digest}"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot be used with"), "{err}");
+}
+
+/// Old-style (OCI 1.0 compatible) signature manifests: no `artifactType`, config media type
+/// `application/vnd.cncf.notary.signature`. One made from a signet signature and pushed with
+/// an independent client is listed, inspected and verified from the referrers tag index,
+/// whether the index entry carries `artifactType` (as oras-go writes it) or not.
+#[test]
+fn legacy_signature_manifests_are_listed_inspected_and_verified() {
+    let reg = signet_testkit::TestRegistry::start();
+    let addr = reg.addr();
+    let env = Env::new();
+    notation_setup(&env);
+    let pushed = reg.push_random_image("team/app", "v1");
+    let scope = format!("{addr}/team/app");
+    strict_policy(&env, &scope);
+    let reference = format!("{scope}@{}", pushed.digest);
+    env.ok(&["notation", "sign", "-m", "build=42", &reference]);
+
+    let pusher = reg.pusher();
+    let tag = pushed.digest.replace(':', "-");
+    let (index, _) = pusher.fetch_manifest("team/app", &tag);
+    let index: serde_json::Value = serde_json::from_slice(&index).unwrap();
+    let new_style = index["manifests"][0]["digest"].as_str().unwrap().to_owned();
+    let (bytes, _) = pusher.fetch_manifest("team/app", &new_style);
+    let mut legacy: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(legacy["artifactType"], NOTARY);
+    legacy.as_object_mut().unwrap().remove("artifactType");
+    legacy["config"] = serde_json::json!({
+        "mediaType": NOTARY,
+        "digest": signet_testkit::sha256_digest(b"{}"),
+        "size": 2,
+    });
+    let legacy_bytes = serde_json::to_vec(&legacy).unwrap();
+    let legacy_digest = signet_testkit::sha256_digest(&legacy_bytes);
+    pusher.push_manifest("team/app", &legacy_digest, OCI_MANIFEST, &legacy_bytes);
+
+    for with_artifact_type in [false, true] {
+        // The referrers tag index now holds only the legacy manifest.
+        let mut entry = serde_json::json!({
+            "mediaType": OCI_MANIFEST,
+            "digest": legacy_digest,
+            "size": legacy_bytes.len(),
+        });
+        if with_artifact_type {
+            entry["artifactType"] = NOTARY.into();
+        }
+        let index = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [entry],
+        });
+        pusher.push_manifest(
+            "team/app",
+            &tag,
+            OCI_INDEX,
+            &serde_json::to_vec(&index).unwrap(),
+        );
+
+        let ls = env.ok(&["notation", "ls", &reference]);
+        assert_eq!(listed(&ls), vec![legacy_digest.clone()], "{ls}");
+        let text = env.ok(&["notation", "inspect", &reference]);
+        assert!(text.contains(&legacy_digest), "{text}");
+        assert!(text.contains("build: 42"), "{text}");
+        let (stdout, _) =
+            assert_ok(&env.run(&["notation", "verify", "-m", "build=42", &reference]));
+        assert!(
+            stdout.starts_with(&format!(
+                "Successfully verified signature for {reference}\n"
+            )),
+            "{stdout}"
+        );
+    }
+
+    // A legacy manifest whose signature does not verify is rejected like any other.
+    let mut broken = legacy.clone();
+    broken["annotations"]["io.cncf.notary.x509chain.thumbprint#S256"] =
+        serde_json::Value::from("[\"00\"]");
+    let broken_bytes = serde_json::to_vec(&broken).unwrap();
+    let broken_digest = signet_testkit::sha256_digest(&broken_bytes);
+    pusher.push_manifest("team/app", &broken_digest, OCI_MANIFEST, &broken_bytes);
+    let index = serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+        {"mediaType": OCI_MANIFEST, "digest": broken_digest, "size": broken_bytes.len()}]});
+    pusher.push_manifest(
+        "team/app",
+        &tag,
+        OCI_INDEX,
+        &serde_json::to_vec(&index).unwrap(),
+    );
+    let err = assert_fail(&env.run(&["notation", "verify", &reference]));
+    assert!(err.contains("integrity validation failed"), "{err}");
+    assert!(err.contains(&broken_digest), "{err}");
+}
+
+/// `notation key add` accepts a cosign encrypted key (`signet generate-key-pair`, ECDSA
+/// P-256): decrypted with COSIGN_PASSWORD at add and sign time; the signature is ES256 and
+/// verifies; a wrong password fails in one line.
+#[test]
+fn cosign_encrypted_keys_sign_and_verify() {
+    let env = Env::new();
+    pki(&env);
+    let (key, public) = env.keypair("cosign");
+    assert!(
+        std::fs::read_to_string(&key)
+            .unwrap()
+            .contains("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----")
+    );
+    // A code-signing leaf for the cosign public key, issued by the test root with openssl.
+    let script = format!(
+        r#"
+set -e
+openssl req -new -key other.key -subj "/C=US/ST=WA/O=acme/CN=Signer" -out cosign.csr
+openssl x509 -req -in cosign.csr -force_pubkey {public} -CA root.crt -CAkey root.key \
+  -CAcreateserial -sha256 -days 10 -extfile leaf.ext -out cosign.crt 2>/dev/null
+cat cosign.crt root.crt > cosign-chain.pem
+"#
+    );
+    sh(env.dir.path(), &script);
+    env.ok(&[
+        "notation",
+        "key",
+        "add",
+        "cosign",
+        "--key",
+        &key,
+        "--cert",
+        "cosign-chain.pem",
+        "--default",
+    ]);
+    env.ok(&[
+        "notation", "cert", "add", "-t", "ca", "-s", "acme", "root.crt",
+    ]);
+    strict_policy(&env, SCOPE);
+    let digest = layout(&env, "img");
+    let reference = format!("img@{digest}");
+    env.ok(&["notation", "sign", "--oci-layout", &reference]);
+    let text = env.ok(&["notation", "inspect", "--oci-layout", &reference]);
+    assert!(
+        text.contains("signature algorithm: ECDSA-SHA-256"),
+        "{text}"
+    );
+    let (stdout, _) = assert_ok(&verify_layout(&env, &reference, &[]));
+    assert!(
+        stdout.starts_with("Successfully verified signature"),
+        "{stdout}"
+    );
+    // The JWS header names ES256.
+    let sig = std::fs::read_dir(env.path("img/blobs/sha256"))
+        .unwrap()
+        .filter_map(|e| std::fs::read(e.unwrap().path()).ok())
+        .find_map(|b| {
+            let v: serde_json::Value = serde_json::from_slice(&b).ok()?;
+            v.get("protected")?.as_str().map(str::to_owned)
+        })
+        .unwrap();
+    let header = String::from_utf8(base64_url_decode(&sig)).unwrap();
+    assert!(header.contains("\"alg\":\"ES256\""), "{header}");
+
+    // Wrong password at sign time.
+    let out = env
+        .signet()
+        .env("COSIGN_PASSWORD", "not it")
+        .args(["notation", "sign", "--oci-layout", &reference])
+        .output()
+        .unwrap();
+    let err = assert_fail(&out);
+    assert!(err.contains("cosign"), "{err}");
+    // A key that does not belong to the leaf is refused at add time.
+    let (other, _) = env.keypair("other-cosign");
+    let err = env.fails(
+        &[
+            "notation",
+            "key",
+            "add",
+            "wrong",
+            "--key",
+            &other,
+            "--cert",
+            "cosign-chain.pem",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("does not match the public key of the leaf"),
+        "{err}"
+    );
+    one_line(&err);
+}
+
+/// Unpadded base64url (JWS protected header).
+fn base64_url_decode(s: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .unwrap()
+}
+
+/// `verify -o json`: notation's (#527) fields `reference`, `userMetadata`, `result`, then the
+/// verified signature, the level and each validation's action and result; skip gives
+/// `SkippedByTrustPolicy`; a failure prints nothing on stdout. `inspect -o json` has
+/// notation's field order, Go's two-space indentation and `userDefinedAttributes: null`.
+#[test]
+fn verify_and_inspect_json_output() {
+    let env = Env::new();
+    notation_setup(&env);
+    let digest = layout(&env, "img");
+    let reference = format!("img@{digest}");
+    env.ok(&[
+        "notation",
+        "sign",
+        "--oci-layout",
+        "-m",
+        "env=prod",
+        &reference,
+    ]);
+    let sig_digest = listed(&env.ok(&["notation", "ls", "--oci-layout", &reference]))
+        .pop()
+        .unwrap();
+
+    let (stdout, _) = assert_ok(&verify_layout(&env, &reference, &["-o", "json"]));
+    assert!(stdout.starts_with("{\n    \"reference\": "), "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["reference"], reference.as_str());
+    assert_eq!(json["result"], "Success");
+    assert_eq!(json["userMetadata"]["env"], "prod");
+    assert_eq!(json["signature"], sig_digest.as_str());
+    assert_eq!(json["verificationLevel"], "strict");
+    let results = json["verificationResults"].as_array().unwrap();
+    let types: Vec<&str> = results
+        .iter()
+        .map(|r| r["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "integrity",
+            "authenticity",
+            "expiry",
+            "authenticTimestamp",
+            "revocation"
+        ],
+        "{json}"
+    );
+    assert!(
+        results
+            .iter()
+            .all(|r| r["result"] == "passed" && r["action"] == "enforce")
+    );
+    let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
+    assert!(keys.contains(&&"reference".to_owned()));
+
+    // audit with a foreign identity: authenticity is logged and failed.
+    set_policy(
+        &env,
+        &policy_json(
+            SCOPE,
+            "audit",
+            &["ca:acme"],
+            "x509.subject: C=US, ST=WA, O=acme, CN=Someone",
+        ),
+    );
+    let (stdout, stderr) = assert_ok(&verify_layout(&env, &reference, &["--output", "json"]));
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let auth = &json["verificationResults"][1];
+    assert_eq!(auth["type"], "authenticity");
+    assert_eq!(auth["action"], "log");
+    assert_eq!(auth["result"], "failed");
+    assert!(
+        auth["error"]
+            .as_str()
+            .unwrap()
+            .contains("trusted identities"),
+        "{json}"
+    );
+    assert!(
+        stderr.contains("Warning: authenticity was set to \"log\""),
+        "{stderr}"
+    );
+
+    // A failure: nothing on stdout.
+    strict_policy(&env, SCOPE);
+    let out = verify_layout(&env, &reference, &["-o", "json", "-m", "env=dev"]);
+    assert_fail(&out);
+    assert!(out.stdout.is_empty());
+
+    // skip.
+    let skip = serde_json::json!({"version": "1.0", "trustPolicies": [{
+        "name": "s", "registryScopes": [SCOPE], "signatureVerification": {"level": "skip"},
+        "trustStores": [], "trustedIdentities": []}]})
+    .to_string();
+    set_policy(&env, &skip);
+    let (stdout, _) = assert_ok(&verify_layout(&env, &reference, &["-o", "json"]));
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["result"], "SkippedByTrustPolicy");
+    assert_eq!(json["reference"], reference.as_str());
+
+    // inspect -o json: field order and shapes as notation's json.signature.
+    env.ok(&[
+        "notation",
+        "sign",
+        "--oci-layout",
+        "--signature-format",
+        "cose",
+        &reference,
+    ]);
+    let text = env.ok(&[
+        "notation",
+        "inspect",
+        "--oci-layout",
+        "-o",
+        "json",
+        &reference,
+    ]);
+    assert!(text.starts_with("{\n  \"mediaType\": "), "{text}");
+    let order = [
+        "\"digest\"",
+        "\"signatureAlgorithm\"",
+        "\"signatureEnvelopeType\"",
+        "\"signedAttributes\"",
+        "\"userDefinedAttributes\"",
+        "\"unsignedAttributes\"",
+        "\"certificates\"",
+        "\"signedArtifact\"",
+    ];
+    let positions: Vec<usize> = order.iter().map(|k| text.find(k).unwrap()).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let sigs = json["signatures"].as_array().unwrap();
+    assert_eq!(sigs.len(), 2);
+    assert_eq!(sigs[0]["signatureEnvelopeType"], "application/jose+json");
+    assert_eq!(sigs[0]["userDefinedAttributes"]["env"], "prod");
+    assert_eq!(sigs[1]["signatureEnvelopeType"], "application/cose");
+    assert!(sigs[1]["userDefinedAttributes"].is_null(), "{text}");
+    assert!(sigs[1]["signedArtifact"].get("annotations").is_none());
+    let tree = env.ok(&["notation", "inspect", "--oci-layout", &reference]);
+    assert!(
+        tree.contains("signature envelope type: application/cose"),
+        "{tree}"
+    );
+    assert!(tree.contains("(empty)"), "{tree}");
+}
+
+/// `--max-signatures`: `ls` and `inspect` show at most that many with notation's warning;
+/// `verify` stops after that many (here the first signature lacks the required metadata);
+/// zero or negative values are refused.
+#[test]
+fn max_signatures_limits_ls_inspect_and_verify() {
+    let env = Env::new();
+    notation_setup(&env);
+    let digest = layout(&env, "img");
+    let reference = format!("img@{digest}");
+    env.ok(&["notation", "sign", "--oci-layout", &reference]);
+    env.ok(&[
+        "notation",
+        "sign",
+        "--oci-layout",
+        "-m",
+        "env=prod",
+        &reference,
+    ]);
+    env.ok(&[
+        "notation",
+        "sign",
+        "--oci-layout",
+        "-m",
+        "env=prod",
+        &reference,
+    ]);
+
+    let all = listed(&env.ok(&["notation", "ls", "--oci-layout", &reference]));
+    assert_eq!(all.len(), 3);
+    let (stdout, stderr) = assert_ok(&env.run(&[
+        "notation",
+        "ls",
+        "--oci-layout",
+        "--max-signatures",
+        "2",
+        &reference,
+    ]));
+    assert_eq!(listed(&stdout), all[..2].to_vec(), "{stdout}");
+    assert!(
+        stderr.contains("Warning: exceeded configured limit of max signatures 2 to examine"),
+        "{stderr}"
+    );
+    let (stdout, stderr) = assert_ok(&env.run(&[
+        "notation",
+        "ls",
+        "--oci-layout",
+        "--max-signatures",
+        "3",
+        &reference,
+    ]));
+    assert_eq!(listed(&stdout).len(), 3);
+    assert!(!stderr.contains("exceeded"), "{stderr}");
+    let (stdout, stderr) = assert_ok(&env.run(&[
+        "notation",
+        "inspect",
+        "--oci-layout",
+        "-o",
+        "json",
+        "--max-signatures",
+        "1",
+        &reference,
+    ]));
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["signatures"].as_array().unwrap().len(), 1);
+    assert!(stderr.contains("max signatures 1 to examine"), "{stderr}");
+
+    let err = assert_fail(&verify_layout(
+        &env,
+        &reference,
+        &["-m", "env=prod", "--max-signatures", "1"],
+    ));
+    assert!(
+        err.contains("signature evaluation stopped. The configured limit of 1 signatures to verify per artifact exceeded"),
+        "{err}"
+    );
+    assert_ok(&verify_layout(
+        &env,
+        &reference,
+        &["-m", "env=prod", "--max-signatures", "2"],
+    ));
+    for bad in ["0", "-1"] {
+        let err = env.fails(
+            &[
+                "notation",
+                "ls",
+                "--oci-layout",
+                "--max-signatures",
+                bad,
+                &reference,
+            ],
+            1,
+        );
+        assert!(
+            err.contains(&format!(
+                "max-signatures value {bad} must be a positive number"
+            )),
+            "{err}"
+        );
+        one_line(&err);
+    }
+}
+
+/// Bad input gets notation's one-line messages and exit 1.
+#[test]
+fn bad_input_gets_notations_messages() {
+    let env = Env::new();
+    pki(&env);
+    let digest = layout(&env, "img");
+    let check = |args: &[&str], wanted: &str| {
+        let err = env.fails(args, 1);
+        assert!(err.contains(wanted), "{args:?}: {err}");
+        one_line(&err);
+    };
+    // A registry reference without tag or digest (refused before any network access).
+    check(
+        &["notation", "ls", "127.0.0.1:1/team/app"],
+        "\"127.0.0.1:1/team/app\": invalid reference: no tag or digest. Expecting <registry>/<repository>:<tag> or <registry>/<repository>@<digest>",
+    );
+    check(
+        &[
+            "notation",
+            "verify",
+            "-u",
+            "x",
+            "-p",
+            "y",
+            "127.0.0.1:1/team/app",
+        ],
+        "trust policy is not present. To create a trust policy, see: https://notaryproject.dev/docs/quickstart/#create-a-trust-policy",
+    );
+    // A layout reference without tag or digest.
+    check(
+        &["notation", "ls", "--oci-layout", "img"],
+        "\"img\": invalid reference: missing tag or digest. Expecting <file_path>:<tag> or <file_path>@<digest>",
+    );
+    check(
+        &["notation", "inspect", "--oci-layout", "img:nope"],
+        "failed to get manifest descriptor",
+    );
+    // Keys.
+    check(
+        &["notation", "sign", "--oci-layout", &format!("img@{digest}")],
+        "default signing key not set. Please set default signing key or specify a key name",
+    );
+    check(
+        &[
+            "notation",
+            "sign",
+            "--oci-layout",
+            "-k",
+            "nope",
+            &format!("img@{digest}"),
+        ],
+        "signing key nope not found",
+    );
+    // Metadata pairs.
+    check(
+        &[
+            "notation",
+            "sign",
+            "--oci-layout",
+            "-m",
+            "novalue",
+            &format!("img@{digest}"),
+        ],
+        "could not parse flag user-metadata: key-value pair requires \"=\" as separator",
+    );
+    // No signature; no applicable policy.
+    env.ok(&[
+        "notation", "cert", "add", "-t", "ca", "-s", "acme", "root.crt",
+    ]);
+    strict_policy(&env, SCOPE);
+    check(
+        &[
+            "notation",
+            "verify",
+            "--oci-layout",
+            "--scope",
+            SCOPE,
+            &format!("img@{digest}"),
+        ],
+        &format!(
+            "signature verification failed: no signature is associated with \"{SCOPE}@{digest}\", make sure the artifact was signed successfully"
+        ),
+    );
+    check(
+        &[
+            "notation",
+            "verify",
+            "--oci-layout",
+            "--scope",
+            "registry.example.com/other",
+            &format!("img@{digest}"),
+        ],
+        &format!(
+            "signature verification failed: artifact \"registry.example.com/other@{digest}\" has no applicable oci trust policy statement"
+        ),
     );
 }

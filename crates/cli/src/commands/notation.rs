@@ -1,21 +1,24 @@
 //! `signet notation …`: notation's `key`, `cert` and `policy` commands on notation's own
 //! configuration directory (see [`crate::notation`]), with notation's flags, file formats,
 //! permissions and messages; and `sign`, `ls`, `inspect`, `verify` on registry images and OCI
-//! layouts (see [`crate::notation::artifact`]). Errors are one line; declined confirmations
-//! are errors.
+//! layouts (see [`crate::notation::artifact`]), with notation's registry flags (`-u`, `-p`,
+//! `NOTATION_USERNAME`, `NOTATION_PASSWORD`, `--insecure-registry`), `--max-signatures`,
+//! `sign --force-referrers-tag`, `inspect -o json` and `verify -o json`. Errors are one line
+//! and exit 1, as notation's; declined confirmations are errors.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use clap::{Args, Subcommand};
-use signet_crypto::PrivateKey;
+use clap::{ArgAction, Args, Subcommand};
 use signet_notation_policy::TrustPolicyDocument;
 use signet_pki::cert::Certificate;
+use signet_registry::Secret;
 
+use crate::cli::go_bool;
+use crate::notation::config::NotationConfig;
 use crate::notation::dirs::{LEGACY_TRUST_POLICY, NotationDirs, OCI_TRUST_POLICY};
-use crate::notation::keys::{KeySuite, SigningKeys};
+use crate::notation::keys::{self, KeySuite, SigningKeys};
 use crate::notation::{artifact, fsio, table, trust, truststore};
 use signet_notation::envelope::EnvelopeType;
 
@@ -45,13 +48,13 @@ pub enum NotationCommand {
     Sign(SignArgs),
     /// List the signatures of an artifact.
     #[command(visible_alias = "list")]
-    Ls(ArtifactArgs),
+    Ls(ListArgs),
     /// Inspect the signatures of an artifact.
     Inspect {
         #[command(flatten)]
-        artifact: ArtifactArgs,
-        /// Output format: text or json.
-        #[arg(long, short = 'o', default_value = "text", value_parser = ["text", "json"])]
+        list: ListArgs,
+        /// Output format: tree (or text) or json.
+        #[arg(long, short = 'o', default_value = "tree", value_parser = ["tree", "text", "json"])]
         output: String,
     },
     /// Verify an artifact's signatures against the trust policy and trust store.
@@ -64,8 +67,18 @@ pub struct ArtifactArgs {
     /// The reference is an OCI image layout: PATH:TAG or PATH@DIGEST.
     #[arg(long)]
     pub oci_layout: bool,
-    /// Registry access via plain HTTP (loopback registries use it anyway).
-    #[arg(long)]
+    /// Username for registry operations (default: $NOTATION_USERNAME).
+    #[arg(long, short = 'u', env = "NOTATION_USERNAME", hide_env_values = true)]
+    pub username: Option<String>,
+    /// Password for registry operations (default: $NOTATION_PASSWORD).
+    #[arg(long, short = 'p', env = "NOTATION_PASSWORD", hide_env_values = true, value_parser = parse_secret)]
+    pub password: Option<Secret>,
+    /// Use plain HTTP to connect to the registry (for testing; loopback registries use it
+    /// anyway).
+    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool)]
+    pub insecure_registry: bool,
+    /// Older name of --insecure-registry.
+    #[arg(long, hide = true)]
     pub plain_http: bool,
     #[command(flatten)]
     pub registry: crate::cli::RegistryArgs,
@@ -74,21 +87,57 @@ pub struct ArtifactArgs {
     pub reference: String,
 }
 
+fn parse_secret(s: &str) -> Result<Secret, String> {
+    Ok(Secret::new(s))
+}
+
+/// `--max-signatures` with the artifact flags (`ls`, `inspect`, `verify`).
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Maximum number of signatures to evaluate or examine.
+    #[arg(long, default_value_t = 100, allow_negative_numbers = true)]
+    pub max_signatures: i64,
+    #[command(flatten)]
+    pub artifact: ArtifactArgs,
+}
+
 /// `notation sign` flags.
 #[derive(Debug, Args)]
 pub struct SignArgs {
     /// The signing key's name in signingkeys.json (default: the default key).
     #[arg(long, short = 'k')]
     pub key: Option<String>,
-    /// Signature envelope format: jws or cose.
-    #[arg(long, default_value = "jws", value_parser = ["jws", "cose"])]
-    pub signature_format: String,
+    /// Signature envelope format: jws or cose (default: config.json's signatureFormat, else
+    /// jws).
+    #[arg(long, value_parser = ["jws", "cose"])]
+    pub signature_format: Option<String>,
     /// Optional expiry of the signature, a Go duration (e.g. 12h, 30m, 3h20m).
     #[arg(long, short = 'e')]
     pub expiry: Option<String>,
     /// {key}={value} user metadata added to the signed payload.
     #[arg(long = "user-metadata", short = 'm')]
     pub user_metadata: Vec<String>,
+    /// Always store the signature in the referrers tag index too (the registry's referrers
+    /// API is used first either way, and the tag index when the registry has none).
+    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool, conflicts_with = "oci_layout")]
+    pub force_referrers_tag: bool,
+    /// Sign through a signet signing service at this API URL (`…/{org}/api/v1`) with the
+    /// certificate key of a DetachedSignature operation, waiting while its approval rules
+    /// run, instead of with a key from signingkeys.json.
+    #[arg(long, value_name = "API_URL", conflicts_with = "key", requires_all = ["product", "operation"])]
+    pub remote: Option<String>,
+    /// With --remote: the product (id or name).
+    #[arg(long, requires = "remote")]
+    pub product: Option<String>,
+    /// With --remote: the DetachedSignature operation (id or name).
+    #[arg(long, requires = "remote")]
+    pub operation: Option<String>,
+    /// With --remote: the bearer token, @FILE or @- [default: $SIGNET_TOKEN].
+    #[arg(long, requires = "remote", value_name = "TOKEN")]
+    pub token: Option<crate::remote::Secret>,
+    /// With --remote: how long to wait for approval (e.g. 30s, 10m, 1h).
+    #[arg(long, requires = "remote", default_value = "30m", value_parser = crate::remote::parse_duration)]
+    pub remote_timeout: std::time::Duration,
     #[command(flatten)]
     pub artifact: ArtifactArgs,
 }
@@ -102,8 +151,11 @@ pub struct VerifyArgs {
     /// {key}={value} user metadata the signed payload must carry.
     #[arg(long = "user-metadata", short = 'm')]
     pub user_metadata: Vec<String>,
+    /// Output format: text or json.
+    #[arg(long, short = 'o', default_value = "text", value_parser = ["text", "json"])]
+    pub output: String,
     #[command(flatten)]
-    pub artifact: ArtifactArgs,
+    pub list: ListArgs,
 }
 
 /// `notation key` subcommands.
@@ -135,7 +187,8 @@ pub enum KeyCommand {
 /// `notation key add` flags.
 #[derive(Debug, Args)]
 pub struct KeyAddArgs {
-    /// Local key: the unencrypted PEM private key (PKCS#1, SEC1 or PKCS#8).
+    /// Local key: the PEM private key (PKCS#1, SEC1 or PKCS#8), or a cosign encrypted key file
+    /// (password from COSIGN_PASSWORD or a prompt, at add and at sign time).
     #[arg(long, requires = "cert", conflicts_with_all = ["plugin", "id", "plugin_config"])]
     pub key: Option<PathBuf>,
     /// Local key: the PEM certificate chain, leaf first, root last.
@@ -227,8 +280,12 @@ pub enum PolicyCommand {
     Show,
 }
 
-/// Runs a `signet notation` command.
+/// Runs a `signet notation` command. Every error exits 1, as notation's do.
 pub fn run(command: NotationCommand) -> Result<()> {
+    run_command(command).map_err(|e| anyhow!(crate::exit::render(&e)))
+}
+
+fn run_command(command: NotationCommand) -> Result<()> {
     let dirs = NotationDirs::from_env();
     match command {
         NotationCommand::Key { command } => match command {
@@ -255,9 +312,16 @@ pub fn run(command: NotationCommand) -> Result<()> {
             PolicyCommand::Show => policy_show(&dirs),
         },
         NotationCommand::Sign(args) => {
-            let envelope_type = match args.signature_format.as_str() {
+            let config = NotationConfig::load(&dirs)?;
+            let format = match (&args.signature_format, config.signature_format.as_str()) {
+                (Some(f), _) => f.clone(),
+                (None, "") => "jws".to_owned(),
+                (None, f) => f.to_owned(),
+            };
+            let envelope_type = match format.as_str() {
+                "jws" => EnvelopeType::Jws,
                 "cose" => EnvelopeType::Cose,
-                _ => EnvelopeType::Jws,
+                other => bail!("signature format {other:?} not supported"),
             };
             let expiry = args
                 .expiry
@@ -268,57 +332,116 @@ pub fn run(command: NotationCommand) -> Result<()> {
                 key: args.key.as_deref(),
                 envelope_type,
                 expiry,
-                metadata: artifact::parse_metadata(&args.user_metadata)?,
+                metadata: artifact::parse_flag_map(&args.user_metadata, "user-metadata")?,
+                force_referrers_tag: args.force_referrers_tag,
+                remote: args.remote.as_ref().map(|api| artifact::RemoteKey {
+                    api: api.clone(),
+                    token: args.token.clone(),
+                    product: args.product.clone().unwrap_or_default(),
+                    operation: args.operation.clone().unwrap_or_default(),
+                    timeout: args.remote_timeout,
+                }),
             };
-            let registry = registry_args(&args.artifact);
+            let access = Access::new(&args.artifact)?;
+            let max = artifact::DEFAULT_MAX_SIGNATURES;
             artifact::block_on(artifact::sign(
-                &dirs,
-                &artifact_args(&args.artifact, &registry),
+                &access.args(&args.artifact, &config, &dirs, max),
                 request,
             ))
         }
         NotationCommand::Ls(args) => {
-            let registry = registry_args(&args);
-            artifact::block_on(artifact::list(&artifact_args(&args, &registry)))
+            let config = NotationConfig::load(&dirs)?;
+            let max = max_signatures(args.max_signatures)?;
+            let access = Access::new(&args.artifact)?;
+            artifact::block_on(artifact::list(&access.args(
+                &args.artifact,
+                &config,
+                &dirs,
+                max,
+            )))
         }
-        NotationCommand::Inspect { artifact, output } => {
-            let registry = registry_args(&artifact);
+        NotationCommand::Inspect { list, output } => {
+            let config = NotationConfig::load(&dirs)?;
+            let max = max_signatures(list.max_signatures)?;
+            let access = Access::new(&list.artifact)?;
             artifact::block_on(artifact::inspect(
-                &artifact_args(&artifact, &registry),
+                &access.args(&list.artifact, &config, &dirs, max),
                 output == "json",
             ))
         }
         NotationCommand::Verify(args) => {
+            let config = NotationConfig::load(&dirs)?;
+            let max = max_signatures(args.list.max_signatures)?;
             let request = artifact::VerifyRequest {
                 scope: args.scope.as_deref(),
-                metadata: artifact::parse_metadata(&args.user_metadata)?,
+                metadata: artifact::parse_flag_map(&args.user_metadata, "user-metadata")?,
+                json: args.output == "json",
             };
-            let registry = registry_args(&args.artifact);
+            let access = Access::new(&args.list.artifact)?;
             artifact::block_on(artifact::verify(
-                &dirs,
-                &artifact_args(&args.artifact, &registry),
+                &access.args(&args.list.artifact, &config, &dirs, max),
                 request,
             ))
         }
     }
 }
 
-/// The registry flags, with `--plain-http` folded in.
-fn registry_args(args: &ArtifactArgs) -> crate::cli::RegistryArgs {
-    crate::cli::RegistryArgs {
-        allow_http_registry: args.registry.allow_http_registry || args.plain_http,
-        allow_insecure_registry: args.registry.allow_insecure_registry,
+/// notation's check of `--max-signatures`.
+fn max_signatures(value: i64) -> Result<usize> {
+    match usize::try_from(value) {
+        Ok(n) if n > 0 => Ok(n),
+        _ => bail!("max-signatures value {value} must be a positive number"),
     }
 }
 
-fn artifact_args<'a>(
-    args: &'a ArtifactArgs,
-    registry: &'a crate::cli::RegistryArgs,
-) -> artifact::ArtifactArgs<'a> {
-    artifact::ArtifactArgs {
-        reference: &args.reference,
-        oci_layout: args.oci_layout,
-        registry,
+/// The registry flags of one command, resolved: TLS/HTTP choices with `--insecure-registry`
+/// and `--plain-http` folded in, and the `-u`/`-p` credentials.
+struct Access {
+    registry: crate::cli::RegistryArgs,
+    credentials: Option<artifact::Credentials>,
+}
+
+impl Access {
+    fn new(args: &ArtifactArgs) -> Result<Self> {
+        let username = args.username.clone().unwrap_or_default();
+        let password = args.password.clone().filter(|p| !p.is_empty());
+        let credentials = match (username.is_empty(), password) {
+            (true, None) => None,
+            (true, Some(_)) => bail!(
+                "a password without a username is an identity token, which signet does not support: give the username too (-u or NOTATION_USERNAME)"
+            ),
+            (false, password) => Some(artifact::Credentials {
+                username,
+                password: password.unwrap_or_else(|| Secret::new("")),
+            }),
+        };
+        Ok(Access {
+            registry: crate::cli::RegistryArgs {
+                allow_http_registry: args.registry.allow_http_registry
+                    || args.insecure_registry
+                    || args.plain_http,
+                allow_insecure_registry: args.registry.allow_insecure_registry,
+            },
+            credentials,
+        })
+    }
+
+    fn args<'a>(
+        &'a self,
+        args: &'a ArtifactArgs,
+        config: &'a NotationConfig,
+        dirs: &'a NotationDirs,
+        max_signatures: usize,
+    ) -> artifact::ArtifactArgs<'a> {
+        artifact::ArtifactArgs {
+            reference: &args.reference,
+            oci_layout: args.oci_layout,
+            registry: &self.registry,
+            credentials: self.credentials.as_ref(),
+            config,
+            dirs,
+            max_signatures,
+        }
     }
 }
 
@@ -351,14 +474,7 @@ fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
 /// Checks a local key pair: the key parses, matches the chain's leaf, and the chain meets the
 /// Notary Project signing-chain requirements.
 fn check_local_key(key_path: &Path, cert_path: &Path) -> Result<()> {
-    let key_pem = String::from_utf8(read(key_path, "key")?)
-        .map_err(|_| anyhow!("key {} is not a PEM private key", key_path.display()))?;
-    let key = PrivateKey::from_unencrypted_pem(&key_pem).map_err(|e| {
-        anyhow!(
-            "key {} is not a usable private key: {e}",
-            key_path.display()
-        )
-    })?;
+    let key = keys::read_private_key(key_path)?;
     let cert_text = String::from_utf8(read(cert_path, "certificate chain")?).map_err(|_| {
         anyhow!(
             "certificate chain {} is not PEM certificates",
@@ -390,19 +506,6 @@ fn check_local_key(key_path: &Path, cert_path: &Path) -> Result<()> {
             cert_path.display()
         )
     })
-}
-
-fn parse_plugin_config(pairs: &[String]) -> Result<BTreeMap<String, String>> {
-    let mut map = BTreeMap::new();
-    for pair in pairs {
-        let Some((k, v)) = pair.split_once('=') else {
-            bail!("could not parse flag plugin-config: key-value pair requires \"=\" as separator");
-        };
-        if map.insert(k.to_owned(), v.to_owned()).is_some() {
-            bail!("could not parse flag plugin-config: duplicated key {k:?}");
-        }
-    }
-    Ok(map)
 }
 
 fn key_add(dirs: &NotationDirs, args: KeyAddArgs) -> Result<()> {
@@ -442,7 +545,7 @@ fn key_add(dirs: &NotationDirs, args: KeyAddArgs) -> Result<()> {
                 name: args.name.clone(),
                 id,
                 plugin_name: plugin.clone(),
-                plugin_config: parse_plugin_config(&args.plugin_config)?,
+                plugin_config: artifact::parse_flag_map(&args.plugin_config, "plugin-config")?,
                 ..KeySuite::default()
             }
         }

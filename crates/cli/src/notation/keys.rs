@@ -14,11 +14,20 @@
 //! indentation and a final newline (Go's `json.Encoder` with `SetIndent("", "    ")`).
 //! Loading applies notation-go's `validateKeys` checks; a missing file is an empty list; a
 //! symlink or directory in its place is refused.
+//!
+//! Local key files ([`read_private_key`]) are what notation accepts, unencrypted PEM (PKCS#8,
+//! PKCS#1 or SEC1), and, as a signet extension, cosign's encrypted key files (`ENCRYPTED
+//! SIGSTORE PRIVATE KEY`, as `signet generate-key-pair` writes them), opened with the password
+//! from `SIGNET_PASSWORD` / `COSIGN_PASSWORD`, a terminal prompt or standard input, as `signet
+//! sign --key` does.
 
 use std::collections::BTreeMap;
 
-use anyhow::{Result, anyhow, bail};
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
+use signet_crypto::{PrivateKey, cosign_key};
 
 use super::dirs::{NotationDirs, SIGNING_KEYS};
 use super::fsio;
@@ -252,6 +261,29 @@ impl KeySuite {
             plugin_config,
         })
     }
+}
+
+/// Whether a PEM text is a cosign encrypted private key file.
+pub fn is_cosign_key(pem: &str) -> bool {
+    [cosign_key::PEM_LABEL, cosign_key::LEGACY_PEM_LABEL]
+        .iter()
+        .any(|label| pem.contains(&format!("-----BEGIN {label}-----")))
+}
+
+/// Reads a local signing key: unencrypted PEM, or a cosign encrypted key file (the password
+/// is asked for as `signet sign --key` asks for it).
+pub fn read_private_key(path: &Path) -> Result<PrivateKey> {
+    let bytes =
+        std::fs::read(path).map_err(|e| anyhow!("cannot read key {}: {e}", path.display()))?;
+    let pem = String::from_utf8(bytes)
+        .map_err(|_| anyhow!("key {} is not a PEM private key", path.display()))?;
+    if is_cosign_key(&pem) {
+        let password = crate::password::read(false)?;
+        return cosign_key::decrypt_private_key(&pem, &password)
+            .with_context(|| format!("cannot decrypt the cosign key {}", path.display()));
+    }
+    PrivateKey::from_unencrypted_pem(&pem)
+        .map_err(|e| anyhow!("key {} is not a usable private key: {e}", path.display()))
 }
 
 fn opt_string(value: Option<&Value>, name: &str) -> Result<Option<String>> {

@@ -2,6 +2,8 @@
 //! `notaryproject/notation` with `notation-go`) does, so `signet notation …` and `notation …`
 //! share one setup.
 //!
+//! * [`config`], notation's `config.json`: insecure registries, default signature format,
+//!   credential store.
 //! * [`dirs`], where `{NOTATION_CONFIG}` is and the paths inside it.
 //! * [`fsio`], writing files `0600` in directories `0700`, as notation does.
 //! * [`keys`], `signingkeys.json`.
@@ -11,6 +13,7 @@
 //! * [`artifact`], `sign`, `ls`, `inspect` and `verify` on registry images and OCI layouts.
 
 pub mod artifact;
+pub mod config;
 pub mod dirs;
 pub mod fsio;
 pub mod keys;

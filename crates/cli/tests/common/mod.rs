@@ -3,6 +3,8 @@
 //! pairs, and running the binary.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod service;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
