@@ -136,6 +136,66 @@ pub enum Error {
         /// The token's label.
         label: String,
     },
+    /// The token refused the PIN because too many wrong PINs were tried.
+    #[error("PKCS#11 login to token {label:?} failed: the PIN is locked")]
+    PinLocked {
+        /// The token's label.
+        label: String,
+    },
+    /// The token needs a login and no PIN was given.
+    #[error(
+        "PKCS#11 token {token} needs a PIN: add pin-value or pin-source to the URI, or set COSIGN_PKCS11_PIN"
+    )]
+    PinRequired {
+        /// The token (its label, quoted, or its slot).
+        token: String,
+    },
+    /// A PKCS#11 URI that does not parse (RFC 7512), or that lacks what opening a key needs.
+    #[error("invalid PKCS#11 URI: {reason}")]
+    InvalidUri {
+        /// What is wrong (never a value of the URI).
+        reason: String,
+    },
+    /// One attribute of a PKCS#11 URI is malformed.
+    #[error("invalid PKCS#11 URI: attribute {attribute}: {reason}")]
+    InvalidUriAttribute {
+        /// The attribute's name.
+        attribute: String,
+        /// What is wrong (never the value itself).
+        reason: String,
+    },
+    /// No token of the module matches the URI's token and slot attributes.
+    #[error("no PKCS#11 token matches {uri}")]
+    NoMatchingToken {
+        /// The URI (without its PIN).
+        uri: String,
+    },
+    /// Several tokens match the URI's token and slot attributes.
+    #[error("{count} PKCS#11 tokens match {uri}: add slot-id or serial to pick one")]
+    AmbiguousToken {
+        /// The URI (without its PIN).
+        uri: String,
+        /// How many matched.
+        count: usize,
+    },
+    /// No private key on the token matches the URI's object and id.
+    #[error("no private key {key} on PKCS#11 token {token}")]
+    KeyNotFound {
+        /// The key's attributes as in the URI (`object=…;id=…`).
+        key: String,
+        /// The token (its label, quoted, or its slot).
+        token: String,
+    },
+    /// Several private keys match the URI's object and id.
+    #[error("{count} private keys match {key} on PKCS#11 token {token}: add id to pick one")]
+    AmbiguousKey {
+        /// The key's attributes as in the URI.
+        key: String,
+        /// The token.
+        token: String,
+        /// How many matched.
+        count: usize,
+    },
     /// A PKCS#11 call failed.
     #[error("PKCS#11 {operation} failed: {source}")]
     Pkcs11 {

@@ -14,21 +14,28 @@
 //! padding ([`SignaturePadding`]: PKCS#1 v1.5, or RSASSA-PSS with MGF1 over the digest's hash
 //! and a salt as long as the digest, as Notary Project signatures need).
 //! [`ecdsa_der_to_raw`] turns an ECDSA signature into the fixed-size `r||s` form.
-//! [`BackendSigner`] plugs a stored key into the [`signet_crypto::Signer`] seam. Errors and
-//! `Debug` output never carry key material or PINs.
+//! [`BackendSigner`] plugs a stored key into the [`signet_crypto::Signer`] seam.
+//!
+//! Outside the service, [`Pkcs11Key`] opens one key pair on a PKCS#11 token by a PKCS#11 URI
+//! ([`uri::Pkcs11Uri`], RFC 7512), as `cosign sign --key pkcs11:…` does, and signs with it
+//! (cosign's way through [`signet_crypto::Signer`], or any digest, hash and padding for
+//! Notary Project signatures). Errors and `Debug` output never carry key material or PINs.
 
 mod der;
 mod error;
 mod pin;
 pub mod pkcs11;
+mod pkcs11_key;
 mod signer;
 pub mod software;
 mod types;
+pub mod uri;
 
 pub use der::ecdsa_der_to_raw;
 pub use error::Error;
 pub use pin::Pin;
 pub use pkcs11::{KeyProtection, Pkcs11Backend, Pkcs11Config};
+pub use pkcs11_key::{Pkcs11Key, TokenSummary, list_key_uris, list_tokens};
 pub use signer::BackendSigner;
 pub use software::SoftwareBackend;
 pub use types::{HashAlgorithm, KeyId, KeyType, SignaturePadding};

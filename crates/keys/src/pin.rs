@@ -14,6 +14,11 @@ impl Pin {
         Pin(Zeroizing::new(pin.into()))
     }
 
+    /// The PIN's text (for comparisons inside the crate; never printed).
+    pub(crate) fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
     /// The PIN for the login call.
     pub(crate) fn auth_pin(&self) -> cryptoki::types::AuthPin {
         cryptoki::types::AuthPin::from(self.0.as_str())
