@@ -175,7 +175,9 @@ pub enum Command {
 /// `sign` flags.
 #[derive(Debug, Args)]
 pub struct SignArgs {
-    /// The private key (file or env://VAR).
+    /// The private key: a cosign key file, env://VAR, or a PKCS#11 URI
+    /// (pkcs11:token=…;object=…?module-path=…&pin-value=…; or COSIGN_PKCS11_MODULE_PATH and
+    /// COSIGN_PKCS11_PIN).
     #[arg(long, env = "COSIGN_KEY", required_unless_present_any = ["openpgp_key", "remote"])]
     pub key: Option<String>,
     /// Make an OpenPGP simple signature (skopeo's `--sign-by`) with this armored secret key

@@ -1035,6 +1035,7 @@ fn sign_refuses_plugin_and_missing_keys() {
     env.ok(&[
         "notation", "key", "add", "remote", "--plugin", "kms", "--id", "k1",
     ]);
+    // The plugin file is not executable: signing fails running it, one line.
     let err = env.fails(
         &[
             "notation",
@@ -1046,7 +1047,8 @@ fn sign_refuses_plugin_and_missing_keys() {
         ],
         1,
     );
-    assert!(err.contains("not supported yet"), "{err}");
+    assert!(err.contains("cannot run plugin kms"), "{err}");
+    one_line(&err);
 }
 
 #[test]
@@ -1160,6 +1162,10 @@ cat crl.crt root.crt > crl-chain.pem
     ]);
     let err = assert_fail(&verify_layout(&env, &reference, &[]));
     assert!(err.contains("revocation validation failed"), "{err}");
+    assert!(
+        err.contains("signing certificate with subject \"CN=Signer,O=acme,ST=WA,C=US\" revocation status is unknown"),
+        "{err}"
+    );
     assert!(err.contains("revocation cannot be checked"), "{err}");
     set_policy(
         &env,
@@ -1172,7 +1178,7 @@ cat crl.crt root.crt > crl-chain.pem
     );
     let (_, stderr) = assert_ok(&verify_layout(&env, &reference, &[]));
     assert!(
-        stderr.contains("Warning: revocation was set to \"log\" and failed with error: revocation cannot be checked"),
+        stderr.contains("Warning: revocation was set to \"log\" and failed with error: signing certificate with subject"),
         "{stderr}"
     );
 }
@@ -2114,4 +2120,1218 @@ fn bad_input_gets_notations_messages() {
             "signature verification failed: artifact \"registry.example.com/other@{digest}\" has no applicable oci trust policy statement"
         ),
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// RFC 3161 timestamps and revocation that cannot be checked
+// ---------------------------------------------------------------------------------------
+
+/// Makes a TSA in `tsa/NAME/`: an EC root (`root.pem`), an RSA-2048 TSA certificate
+/// (`tsa.pem`: keyUsage critical digitalSignature, extendedKeyUsage critical timeStamping,
+/// plus `extra` extension lines) and the `openssl ts -reply` configuration (accuracy 1 s,
+/// ESS signing-certificate-v2).
+const MAKE_TSA: &str = r#"
+set -e
+name=$1; extra=$2
+mkdir -p tsa/$name && cd tsa/$name
+openssl ecparam -name prime256v1 -genkey -noout -out root.key 2>/dev/null
+openssl req -x509 -new -key root.key -sha256 -days 30 -subj "/CN=$name TSA Root" \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+  -out root.pem
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out tsa.key 2>/dev/null
+openssl req -new -key tsa.key -subj "/CN=$name TSA" -out tsa.csr
+printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n%b' "$extra" > tsa.ext
+openssl x509 -req -in tsa.csr -CA root.pem -CAkey root.key -CAcreateserial -sha256 -days 20 \
+  -extfile tsa.ext -out tsa.pem 2>/dev/null
+openssl x509 -in tsa.pem -outform DER -out tsa.der
+echo 01 > serial
+cat > tsa.cnf <<CNF
+[ tsa ]
+default_tsa = t
+[ t ]
+serial = ./serial
+crypto_device = builtin
+signer_cert = ./tsa.pem
+certs = ./root.pem
+signer_key = ./tsa.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256, sha384, sha512
+accuracy = secs:1
+ordering = yes
+tsa_name = yes
+ess_cert_id_chain = no
+ess_cert_id_alg = sha256
+CNF
+"#;
+
+/// The loopback TSA: POST `/NAME` answers with `openssl ts -reply` of TSA `tsa/NAME/` (and
+/// keeps the last query in `tsa/last.tsq`); `/status` answers 500, `/type` a 200 with
+/// `text/plain`, `/large` a 200 of more than 1 MiB; a request without
+/// `Content-Type: application/timestamp-query` gets 415.
+const TSA_SERVER: &str = r#"
+import http.server, os, subprocess, sys, tempfile
+base = sys.argv[1]
+class Handler(http.server.BaseHTTPRequestHandler):
+    def reply(self, code, ctype, body):
+        self.send_response(code)
+        self.send_header('Content-Type', ctype)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get('Content-Length') or 0))
+        name = self.path.strip('/')
+        if self.headers.get('Content-Type') != 'application/timestamp-query':
+            return self.reply(415, 'text/plain', b'want application/timestamp-query')
+        if name == 'status':
+            return self.reply(500, 'text/plain', b'boom')
+        if name == 'type':
+            return self.reply(200, 'text/plain', b'hello')
+        if name == 'large':
+            return self.reply(200, 'application/timestamp-reply', b'0' * (1024 * 1024 + 10))
+        open(os.path.join(base, 'last.tsq'), 'wb').write(body)
+        with tempfile.TemporaryDirectory() as t:
+            q, r = os.path.join(t, 'q.tsq'), os.path.join(t, 'r.tsr')
+            open(q, 'wb').write(body)
+            done = subprocess.run(['openssl', 'ts', '-reply', '-config', 'tsa.cnf', '-queryfile', q,
+                                   '-out', r], cwd=os.path.join(base, name), capture_output=True)
+            if done.returncode != 0:
+                return self.reply(500, 'text/plain', done.stderr)
+            self.reply(200, 'application/timestamp-reply', open(r, 'rb').read())
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(('127.0.0.1', 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"#;
+
+/// The loopback TSA server process (killed on drop) and its TSAs `good` and `rogue` (another
+/// root), `ocsp` (its TSA certificate names an OCSP responder).
+struct TsaServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl TsaServer {
+    fn start(env: &Env) -> TsaServer {
+        for (name, extra) in [
+            ("good", ""),
+            ("rogue", ""),
+            (
+                "ocsp",
+                "authorityInfoAccess=OCSP;URI:http://127.0.0.1:9/ocsp\\n",
+            ),
+        ] {
+            let out = std::process::Command::new("sh")
+                .args(["-c", MAKE_TSA, "sh", name, extra])
+                .current_dir(env.dir.path())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        env.write("tsa-server.py", TSA_SERVER);
+        let mut child = std::process::Command::new("python3")
+            .arg(env.path("tsa-server.py"))
+            .arg(env.path("tsa"))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 must be installed");
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let port = line.trim().parse().expect("the TSA server's port");
+        // Certificates made a moment ago (the test's signer, the TSAs') must be older than the
+        // TSA's accuracy (1 s) when a timestamp is taken: genTime - accuracy before a
+        // certificate's notBefore "can be before" its validity and fails, in notation-go too.
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        TsaServer { child, port }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}/{path}", self.port)
+    }
+}
+
+impl Drop for TsaServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `notation sign --oci-layout` with the `good` TSA (or `tsa`/`root` given), plus `extra`.
+fn sign_timestamped(env: &Env, url: &str, root: &str, extra: &[&str], reference: &str) -> String {
+    let mut args = vec![
+        "notation",
+        "sign",
+        "--oci-layout",
+        "--timestamp-url",
+        url,
+        "--timestamp-root-cert",
+        root,
+    ];
+    args.extend_from_slice(extra);
+    args.push(reference);
+    let (stdout, stderr) = assert_ok(&env.run(&args));
+    assert!(!stderr.contains("revocation"), "{stderr}");
+    stdout
+}
+
+/// A trust policy for SCOPE at `level` with `stores`, the test signer's identity, and more
+/// `signatureVerification` keys.
+fn policy_with(level: &str, stores: &[&str], more: serde_json::Value) -> String {
+    let mut verification = serde_json::json!({"level": level});
+    for (k, v) in more.as_object().unwrap() {
+        verification[k] = v.clone();
+    }
+    serde_json::json!({
+        "version": "1.0",
+        "trustPolicies": [{
+            "name": "p",
+            "registryScopes": [SCOPE],
+            "signatureVerification": verification,
+            "trustStores": stores,
+            "trustedIdentities": ["x509.subject: C=US, ST=WA, O=acme, CN=Signer"],
+        }]
+    })
+    .to_string()
+}
+
+/// The envelopes (layer media type, bytes) of the signatures of `digest` in layout `name`.
+fn layout_envelopes(env: &Env, name: &str, digest: &str) -> Vec<(String, Vec<u8>)> {
+    let blob = |d: &str| {
+        std::fs::read(env.path(&format!(
+            "{name}/blobs/sha256/{}",
+            d.trim_start_matches("sha256:")
+        )))
+        .unwrap()
+    };
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.path(&format!("{name}/index.json"))).unwrap())
+            .unwrap();
+    let mut out = Vec::new();
+    for m in index["manifests"].as_array().unwrap() {
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&blob(m["digest"].as_str().unwrap())).unwrap();
+        if manifest["subject"]["digest"] != digest {
+            continue;
+        }
+        let layer = &manifest["layers"][0];
+        out.push((
+            layer["mediaType"].as_str().unwrap().to_owned(),
+            blob(layer["digest"].as_str().unwrap()),
+        ));
+    }
+    out
+}
+
+/// Splits an envelope (JWS or COSE) into its signature and timestamp token files with
+/// python (json / cbor2), independently of signet: writes `sig.bin` and `token.der`.
+const EXTRACT: &str = r#"
+import base64, json, sys, cbor2
+media_type, path = sys.argv[1], sys.argv[2]
+data = open(path, 'rb').read()
+if media_type == 'application/jose+json':
+    jws = json.loads(data)
+    pad = lambda s: s + '=' * (-len(s) % 4)
+    sig = base64.urlsafe_b64decode(pad(jws['signature']))
+    token = base64.b64decode(jws['header']['io.cncf.notary.timestampSignature'])
+else:
+    msg = cbor2.loads(data)
+    assert msg.tag == 18, msg.tag
+    sig = msg.value[3]
+    token = msg.value[1]['io.cncf.notary.timestampSignature']
+open('sig.bin', 'wb').write(sig)
+open('token.der', 'wb').write(token)
+"#;
+
+/// The SHA-256 fingerprint (lowercase hex) of a DER file.
+fn der_fingerprint(env: &Env, file: &str) -> String {
+    let der = std::fs::read(env.path(file)).unwrap();
+    signet_testkit::sha256_digest(&der)
+        .trim_start_matches("sha256:")
+        .to_owned()
+}
+
+/// Sign with a timestamp from the loopback TSA (JWS and COSE), check the request and the
+/// token with openssl, show it with `inspect` (tree and JSON), and verify it with a `tsa:`
+/// trust store added by `cert add --type tsa`.
+#[test]
+fn timestamped_signatures_sign_inspect_and_verify() {
+    let env = Env::new();
+    notation_setup(&env);
+    let tsa = TsaServer::start(&env);
+    let digest = layout(&env, "img");
+    let reference = format!("img@{digest}");
+    let root = env.p("tsa/good/root.pem");
+    let out = sign_timestamped(&env, &tsa.url("good"), &root, &[], &reference);
+    assert!(
+        out.starts_with(&format!("Successfully signed img@{digest}\n")),
+        "{out}"
+    );
+    // The request as openssl reads it: SHA-256 (ES256 signature), a nonce, certReq.
+    let query = String::from_utf8(sh(
+        env.dir.path(),
+        "openssl ts -query -in tsa/last.tsq -text",
+    ))
+    .unwrap();
+    assert!(query.contains("Hash Algorithm: sha256"), "{query}");
+    assert!(query.contains("Certificate required: yes"), "{query}");
+    assert!(!query.contains("Nonce: unspecified"), "{query}");
+    sign_timestamped(
+        &env,
+        &tsa.url("good"),
+        &root,
+        &["--signature-format", "cose"],
+        &reference,
+    );
+
+    // openssl verifies each envelope's token over its signature bytes.
+    env.write("extract.py", EXTRACT);
+    let envelopes = layout_envelopes(&env, "img", &digest);
+    assert_eq!(envelopes.len(), 2);
+    for (media_type, bytes) in &envelopes {
+        std::fs::write(env.path("envelope"), bytes).unwrap();
+        sh(
+            env.dir.path(),
+            &format!("python3 extract.py {media_type} envelope"),
+        );
+        let verified = sh(
+            env.dir.path(),
+            "openssl ts -verify -data sig.bin -in token.der -token_in -CAfile tsa/good/root.pem 2>&1",
+        );
+        assert!(
+            String::from_utf8_lossy(&verified).contains("Verification: OK"),
+            "{media_type}"
+        );
+    }
+
+    // inspect: notation's "timestamp signature" node under the unsigned attributes.
+    let tree = env.ok(&["notation", "inspect", "--oci-layout", &reference]);
+    assert_eq!(tree.matches("└── timestamp signature").count(), 2, "{tree}");
+    assert_eq!(tree.matches("── timestamp: [").count(), 2, "{tree}");
+    assert!(tree.contains("issued to: CN=good TSA"), "{tree}");
+    assert!(tree.contains("issued to: CN=good TSA Root"), "{tree}");
+    let json: serde_json::Value = serde_json::from_str(&env.ok(&[
+        "notation",
+        "inspect",
+        "--oci-layout",
+        "-o",
+        "json",
+        &reference,
+    ]))
+    .unwrap();
+    let tsa_fp = der_fingerprint(&env, "tsa/good/tsa.der");
+    for sig in json["signatures"].as_array().unwrap() {
+        let ts = &sig["unsignedAttributes"]["timestampSignature"];
+        let range = ts["timestamp"].as_str().unwrap();
+        // "[genTime - 1s, genTime + 1s]", RFC 3339 in UTC.
+        let (lower, upper) = range
+            .strip_prefix('[')
+            .and_then(|r| r.strip_suffix(']'))
+            .and_then(|r| r.split_once(", "))
+            .unwrap_or_else(|| panic!("{range}"));
+        let secs = |t: &str| {
+            let out = sh(
+                env.dir.path(),
+                &format!("date -u -d '{}' +%s", t.replace('T', " ").replace('Z', "")),
+            );
+            String::from_utf8(out)
+                .unwrap()
+                .trim()
+                .parse::<i64>()
+                .unwrap()
+        };
+        assert!(lower.ends_with('Z') && upper.ends_with('Z'), "{range}");
+        assert_eq!(secs(upper) - secs(lower), 2, "{range}");
+        let certs = ts["certificates"].as_array().unwrap();
+        // The token's certificates, in the token's order: the TSA's and its root.
+        let tsa_cert = certs
+            .iter()
+            .find(|c| c["SHA256Fingerprint"] == tsa_fp.as_str())
+            .unwrap_or_else(|| panic!("{ts}"));
+        assert_eq!(tsa_cert["issuedTo"], "CN=good TSA");
+        assert_eq!(certs.len(), 2, "{ts}");
+        assert!(ts.get("error").is_none(), "{ts}");
+        assert!(sig["unsignedAttributes"]["signingAgent"].is_string());
+    }
+
+    // cert add --type tsa, listed with the ca stores.
+    env.ok(&[
+        "notation", "cert", "add", "--type", "tsa", "--store", "good", &root,
+    ]);
+    let ls = env.ok(&["notation", "cert", "ls", "--type", "tsa"]);
+    assert!(ls.contains("tsa          good         root.pem"), "{ls}");
+    let ls = env.ok(&["notation", "cert", "ls"]);
+    assert!(ls.contains("ca ") && ls.contains("tsa "), "{ls}");
+
+    // verify: strict with the tsa store; the timestamp is verified (JSON results).
+    set_policy(
+        &env,
+        &policy_with("strict", &["ca:acme", "tsa:good"], serde_json::json!({})),
+    );
+    let (stdout, _) = assert_ok(&verify_layout(&env, &reference, &[]));
+    assert!(stdout.starts_with("Successfully verified"), "{stdout}");
+    let (stdout, _) = assert_ok(&verify_layout(&env, &reference, &["-o", "json"]));
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let ts = &json["verificationResults"][3];
+    assert_eq!(ts["type"], "authenticTimestamp", "{json}");
+    assert_eq!(ts["result"], "passed", "{json}");
+    // Each envelope on its own: keep one signature at a time.
+    for keep in ["application/jose+json", "application/cose"] {
+        let d = layout(&env, keep.replace('/', "_").as_str());
+        let r = format!("{}@{d}", keep.replace('/', "_"));
+        let mut extra = vec![];
+        if keep == "application/cose" {
+            extra = vec!["--signature-format", "cose"];
+        }
+        sign_timestamped(&env, &tsa.url("good"), &root, &extra, &r);
+        assert_ok(&verify_layout(&env, &r, &[]));
+    }
+}
+
+/// The flags are checked as notation checks them, the TSA's HTTP answer and token are checked
+/// before anything is pushed.
+#[test]
+fn timestamp_flags_and_tsa_failures() {
+    let env = Env::new();
+    notation_setup(&env);
+    let tsa = TsaServer::start(&env);
+    let digest = layout(&env, "img");
+    let reference = format!("img@{digest}");
+    let root = env.p("tsa/good/root.pem");
+    let sign = |url: &str, root: &str| {
+        assert_fail(&env.run(&[
+            "notation",
+            "sign",
+            "--oci-layout",
+            "--timestamp-url",
+            url,
+            "--timestamp-root-cert",
+            root,
+            &reference,
+        ]))
+    };
+
+    // The two flags go together (clap's usage error, exit 1 as notation's).
+    for (given, value, missing) in [
+        ("--timestamp-url", tsa.url("good"), "--timestamp-root-cert"),
+        ("--timestamp-root-cert", root.clone(), "--timestamp-url"),
+    ] {
+        let out = env.run(&[
+            "notation",
+            "sign",
+            "--oci-layout",
+            given,
+            &value,
+            &reference,
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("the following required arguments were not provided")
+                && err.contains(missing),
+            "{err}"
+        );
+    }
+    // notation's messages for empty values.
+    assert!(sign("", &root).contains("Error: timestamping: tsa url cannot be empty"));
+    assert!(
+        sign(&tsa.url("good"), "")
+            .contains("Error: timestamping: tsa root certificate path cannot be empty")
+    );
+    // The URL.
+    let err = sign("ftp://127.0.0.1/x", &root);
+    assert!(
+        err.contains("cannot get http timestamper for timestamping: endpoint \"ftp://127.0.0.1/x\": scheme must be http or https, but got \"ftp\""),
+        "{err}"
+    );
+    // The root file: one root certificate.
+    sh(
+        env.dir.path(),
+        "cat tsa/good/root.pem tsa/rogue/root.pem > two.pem; : > empty.pem",
+    );
+    let err = sign(&tsa.url("good"), &env.p("two.pem"));
+    assert!(
+        err.contains("found more than one certificates from"),
+        "{err}"
+    );
+    let err = sign(&tsa.url("good"), &env.p("empty.pem"));
+    assert!(err.contains("cannot find any certificate from"), "{err}");
+    let err = sign(&tsa.url("good"), &env.p("tsa/good/tsa.pem"));
+    assert!(
+        err.contains("failed to check root certificate with error"),
+        "{err}"
+    );
+    let err = sign(&tsa.url("good"), &env.p("missing.pem"));
+    assert!(
+        err.contains(&format!("open {}: No such file", env.p("missing.pem"))),
+        "{err}"
+    );
+    // The HTTP answer.
+    let err = sign(&tsa.url("status"), &root);
+    assert!(
+        err.contains("timestamp: POST") && err.contains("https response bad status: 500"),
+        "{err}"
+    );
+    let err = sign(&tsa.url("type"), &root);
+    assert!(
+        err.contains("unexpected response content type: text/plain"),
+        "{err}"
+    );
+    let err = sign(&tsa.url("large"), &root);
+    assert!(
+        err.contains("unexpected large http response, max response body size allowed is 1 MiB"),
+        "{err}"
+    );
+    let err = sign("http://127.0.0.1:9/", &root);
+    assert!(
+        err.contains("Error: timestamp: POST \"http://127.0.0.1:9/\"")
+            && err.contains("Connection refused"),
+        "{err}"
+    );
+    // A token from a TSA under another root than the given one.
+    let err = sign(&tsa.url("rogue"), &root);
+    assert!(
+        err.contains("Error: timestamp: the timestamp authority is not trusted: the TSA certificate CN=rogue TSA (issuer CN=rogue TSA Root) does not chain to a trusted TSA root"),
+        "{err}"
+    );
+    // Nothing was pushed.
+    let ls = env.ok(&["notation", "ls", "--oci-layout", &reference]);
+    assert!(ls.contains("has no associated signatures"), "{ls}");
+}
+
+/// A signing certificate that expired after signing: with a timestamp verified against a
+/// `tsa:` store the signature verifies under strict; without a timestamp (or without the tsa
+/// store) it does not; `verifyTimestamp: afterCertExpiry` verifies the timestamp then.
+#[test]
+fn expired_signing_certificate_verifies_with_a_timestamp() {
+    let env = Env::new();
+    notation_setup(&env);
+    let tsa = TsaServer::start(&env);
+    let root = env.p("tsa/good/root.pem");
+    env.ok(&["notation", "cert", "add", "-t", "tsa", "-s", "good", &root]);
+    let stamped = layout(&env, "stamped");
+    let plain = layout(&env, "plain");
+    // A leaf valid from a minute ago until 5 s from now (openssl ca sets both dates).
+    let script = r#"
+set -e
+mkdir -p ca/new && : > ca/index.txt && echo 1000 > ca/serial
+cat > ca.cnf <<CNF
+[ ca ]
+default_ca = d
+[ d ]
+dir = ./ca
+database = ./ca/index.txt
+new_certs_dir = ./ca/new
+serial = ./ca/serial
+certificate = root.crt
+private_key = root.key
+default_md = sha256
+policy = any
+unique_subject = no
+[ any ]
+countryName = optional
+stateOrProvinceName = optional
+organizationName = optional
+commonName = supplied
+[ short ]
+keyUsage = critical,digitalSignature
+extendedKeyUsage = codeSigning
+CNF
+openssl ecparam -name prime256v1 -genkey -noout -out short.key 2>/dev/null
+openssl req -new -key short.key -subj "/C=US/ST=WA/O=acme/CN=Signer" -out short.csr
+openssl ca -batch -config ca.cnf -extensions short -preserveDN -notext \
+  -startdate $(date -u -d '-1 min' +%Y%m%d%H%M%SZ) -enddate $(date -u -d '+5 sec' +%Y%m%d%H%M%SZ) \
+  -in short.csr -out short.crt 2>/dev/null
+cat short.crt root.crt > short-chain.pem
+"#;
+    sh(env.dir.path(), script);
+    let expires = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    env.ok(&[
+        "notation",
+        "key",
+        "add",
+        "short",
+        "--key",
+        "short.key",
+        "--cert",
+        "short-chain.pem",
+    ]);
+    let stamped_ref = format!("stamped@{stamped}");
+    let plain_ref = format!("plain@{plain}");
+    sign_timestamped(
+        &env,
+        &tsa.url("good"),
+        &root,
+        &["--key", "short"],
+        &stamped_ref,
+    );
+    env.ok(&[
+        "notation",
+        "sign",
+        "--oci-layout",
+        "--key",
+        "short",
+        &plain_ref,
+    ]);
+    // A signature without a timestamp, by a certificate that has not expired: the tsa store
+    // asks for a timestamp (verifyTimestamp "always"); "afterCertExpiry" does not yet.
+    let fresh = layout(&env, "fresh");
+    let fresh_ref = format!("fresh@{fresh}");
+    env.ok(&["notation", "sign", "--oci-layout", &fresh_ref]);
+    let with_tsa = policy_with("strict", &["ca:acme", "tsa:good"], serde_json::json!({}));
+    let without_tsa = policy_with("strict", &["ca:acme"], serde_json::json!({}));
+    let after_expiry = policy_with(
+        "strict",
+        &["ca:acme", "tsa:good"],
+        serde_json::json!({"verifyTimestamp": "afterCertExpiry"}),
+    );
+    set_policy(&env, &with_tsa);
+    let err = assert_fail(&verify_layout(&env, &fresh_ref, &[]));
+    assert!(
+        err.contains("authenticTimestamp validation failed: no timestamp countersignature was found in the signature envelope"),
+        "{err}"
+    );
+    set_policy(&env, &after_expiry);
+    assert_ok(&verify_layout(&env, &fresh_ref, &[]));
+
+    // Let the certificate expire.
+    let wait = expires.saturating_duration_since(std::time::Instant::now())
+        + std::time::Duration::from_millis(1500);
+    std::thread::sleep(wait);
+    set_policy(&env, &with_tsa);
+    let (stdout, _) = assert_ok(&verify_layout(&env, &stamped_ref, &[]));
+    assert!(stdout.starts_with("Successfully verified"), "{stdout}");
+    let err = assert_fail(&verify_layout(&env, &plain_ref, &[]));
+    assert!(err.contains("no timestamp countersignature"), "{err}");
+    // afterCertExpiry: expired now, the timestamp is required and verified.
+    set_policy(&env, &after_expiry);
+    assert_ok(&verify_layout(&env, &stamped_ref, &[]));
+    let err = assert_fail(&verify_layout(&env, &plain_ref, &[]));
+    assert!(err.contains("no timestamp countersignature"), "{err}");
+    // Without a tsa store the chain must be valid now: both fail under strict...
+    set_policy(&env, &without_tsa);
+    for r in [&stamped_ref, &plain_ref] {
+        let err = assert_fail(&verify_layout(&env, r, &[]));
+        assert!(
+            err.contains("authenticTimestamp validation failed: verification time is after certificate \"CN=Signer,O=acme,ST=WA,C=US\" validity period"),
+            "{err}"
+        );
+    }
+    // ... and are only logged under permissive.
+    set_policy(
+        &env,
+        &policy_with("permissive", &["ca:acme"], serde_json::json!({})),
+    );
+    let (_, stderr) = assert_ok(&verify_layout(&env, &plain_ref, &[]));
+    assert!(
+        stderr.contains("Warning: authenticTimestamp was set to \"log\" and failed with error: verification time is after certificate"),
+        "{stderr}"
+    );
+}
+
+/// A token from a TSA the `tsa:` store does not trust fails the authentic timestamp
+/// validation under strict and is only logged under permissive and audit (or with the
+/// override `log`); a missing store or a store holding a non-root fails it too; a TSA chain
+/// whose revocation cannot be checked fails it (signing warns).
+#[test]
+fn untrusted_tsa_and_bad_tsa_stores() {
+    let env = Env::new();
+    notation_setup(&env);
+    let tsa = TsaServer::start(&env);
+    env.ok(&[
+        "notation",
+        "cert",
+        "add",
+        "-t",
+        "tsa",
+        "-s",
+        "good",
+        &env.p("tsa/good/root.pem"),
+    ]);
+    let digest = layout(&env, "img");
+    let reference = format!("img@{digest}");
+    sign_timestamped(
+        &env,
+        &tsa.url("rogue"),
+        &env.p("tsa/rogue/root.pem"),
+        &[],
+        &reference,
+    );
+    set_policy(
+        &env,
+        &policy_with("strict", &["ca:acme", "tsa:good"], serde_json::json!({})),
+    );
+    let err = assert_fail(&verify_layout(&env, &reference, &[]));
+    assert!(
+        err.contains(
+            "authenticTimestamp validation failed: failed to verify the timestamp countersignature"
+        ),
+        "{err}"
+    );
+    for (level, more) in [
+        ("permissive", serde_json::json!({})),
+        ("audit", serde_json::json!({})),
+        (
+            "strict",
+            serde_json::json!({"override": {"authenticTimestamp": "log"}}),
+        ),
+    ] {
+        set_policy(&env, &policy_with(level, &["ca:acme", "tsa:good"], more));
+        let (stdout, stderr) = assert_ok(&verify_layout(&env, &reference, &[]));
+        assert!(stdout.starts_with("Successfully verified"), "{stdout}");
+        assert!(
+            stderr.contains("Warning: authenticTimestamp was set to \"log\" and failed with error: failed to verify the timestamp countersignature"),
+            "{level}: {stderr}"
+        );
+    }
+    // override enforce under permissive.
+    set_policy(
+        &env,
+        &policy_with(
+            "permissive",
+            &["ca:acme", "tsa:good"],
+            serde_json::json!({"override": {"authenticTimestamp": "enforce"}}),
+        ),
+    );
+    assert_fail(&verify_layout(&env, &reference, &[]));
+    // The rogue root in its own store: verifies.
+    env.ok(&[
+        "notation",
+        "cert",
+        "add",
+        "-t",
+        "tsa",
+        "-s",
+        "rogue",
+        &env.p("tsa/rogue/root.pem"),
+    ]);
+    set_policy(
+        &env,
+        &policy_with(
+            "strict",
+            &["ca:acme", "tsa:good", "tsa:rogue"],
+            serde_json::json!({}),
+        ),
+    );
+    assert_ok(&verify_layout(&env, &reference, &[]));
+
+    // A store that does not exist.
+    set_policy(
+        &env,
+        &policy_with("strict", &["ca:acme", "tsa:nope"], serde_json::json!({})),
+    );
+    let err = assert_fail(&verify_layout(&env, &reference, &[]));
+    assert!(
+        err.contains("authenticTimestamp validation failed: trust policy \"p\": cannot load its tsa trust stores: the trust store \"tsa:nope\" does not exist"),
+        "{err}"
+    );
+    // A store holding the TSA certificate, not a root (cert add takes it, as notation's).
+    env.ok(&[
+        "notation",
+        "cert",
+        "add",
+        "-t",
+        "tsa",
+        "-s",
+        "leafy",
+        &env.p("tsa/rogue/tsa.pem"),
+    ]);
+    set_policy(
+        &env,
+        &policy_with("strict", &["ca:acme", "tsa:leafy"], serde_json::json!({})),
+    );
+    let err = assert_fail(&verify_layout(&env, &reference, &[]));
+    assert!(
+        err.contains("trusted certificate tsa.pem in trust store leafy of type tsa is invalid: certificate with subject \"CN=rogue TSA\" is not a root CA certificate"),
+        "{err}"
+    );
+    // The tsa store does not stand in for the ca store.
+    set_policy(
+        &env,
+        &policy_with("strict", &["ca:other", "tsa:rogue"], serde_json::json!({})),
+    );
+    let err = assert_fail(&verify_layout(&env, &reference, &[]));
+    assert!(err.contains("authenticity validation failed"), "{err}");
+
+    // A TSA certificate naming an OCSP responder: signing warns that its revocation was not
+    // checked; verification cannot check it, which fails the authentic timestamp validation
+    // whatever the revocation setting (notation-go checks a TSA chain's revocation always).
+    let other = layout(&env, "other");
+    let other_ref = format!("other@{other}");
+    let out = env.run(&[
+        "notation",
+        "sign",
+        "--oci-layout",
+        "--timestamp-url",
+        &tsa.url("ocsp"),
+        "--timestamp-root-cert",
+        &env.p("tsa/ocsp/root.pem"),
+        &other_ref,
+    ]);
+    let (_, stderr) = assert_ok(&out);
+    assert!(
+        stderr.contains("Warning: the revocation of the timestamping certificate chain was not checked: timestamping certificate with subject \"CN=ocsp TSA\" revocation status is unknown"),
+        "{stderr}"
+    );
+    env.ok(&[
+        "notation",
+        "cert",
+        "add",
+        "-t",
+        "tsa",
+        "-s",
+        "ocsp",
+        &env.p("tsa/ocsp/root.pem"),
+    ]);
+    set_policy(
+        &env,
+        &policy_with(
+            "strict",
+            &["ca:acme", "tsa:ocsp"],
+            serde_json::json!({"override": {"revocation": "skip"}}),
+        ),
+    );
+    let err = assert_fail(&verify_layout(&env, &other_ref, &[]));
+    assert!(
+        err.contains("authenticTimestamp validation failed: the timestamping certificate chain failed the revocation check: timestamping certificate with subject \"CN=ocsp TSA\" revocation status is unknown"),
+        "{err}"
+    );
+    set_policy(
+        &env,
+        &policy_with(
+            "permissive",
+            &["ca:acme", "tsa:ocsp"],
+            serde_json::json!({}),
+        ),
+    );
+    let (_, stderr) = assert_ok(&verify_layout(&env, &other_ref, &[]));
+    assert!(
+        stderr.contains("Warning: authenticTimestamp was set to \"log\""),
+        "{stderr}"
+    );
+}
+
+/// A notation plugin key (a python plugin signing with the test leaf key) signs with a
+/// timestamp, JWS and COSE, and the signatures verify with the tsa store.
+#[test]
+fn plugin_key_signs_with_a_timestamp() {
+    let env = Env::new();
+    notation_setup(&env);
+    let tsa = TsaServer::start(&env);
+    let dir = home_config(&env).join("plugins/pykms");
+    std::fs::create_dir_all(&dir).unwrap();
+    let plugin = r#"#!/usr/bin/env python3
+import base64, json, os, sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+here = os.path.dirname(os.path.abspath(__file__))
+raw = sys.stdin.read()
+req = json.loads(raw) if raw.strip() else {}
+cmd = sys.argv[1]
+if cmd == 'get-plugin-metadata':
+    out = {'name': 'pykms', 'description': 'test', 'version': '1.0.0', 'url': 'https://example.test',
+           'supportedContractVersions': ['1.0'], 'capabilities': ['SIGNATURE_GENERATOR.RAW']}
+elif cmd == 'describe-key':
+    out = {'keyId': req['keyId'], 'keySpec': 'EC-256'}
+elif cmd == 'generate-signature':
+    key = serialization.load_pem_private_key(open(os.path.join(here, 'key.pem'), 'rb').read(), None)
+    r, s = decode_dss_signature(key.sign(base64.b64decode(req['payload']), ec.ECDSA(hashes.SHA256())))
+    chain = [base64.b64encode(open(os.path.join(here, f), 'rb').read()).decode()
+             for f in ('leaf.der', 'root.der')]
+    out = {'keyId': req['keyId'], 'signature': base64.b64encode(r.to_bytes(32, 'big') + s.to_bytes(32, 'big')).decode(),
+           'signingAlgorithm': 'ECDSA-SHA-256', 'certificateChain': chain}
+else:
+    sys.stderr.write(json.dumps({'errorCode': 'VALIDATION_ERROR', 'errorMessage': cmd}))
+    sys.exit(1)
+json.dump(out, sys.stdout)
+"#;
+    let exe = dir.join("notation-pykms");
+    std::fs::write(&exe, plugin).unwrap();
+    std::fs::set_permissions(&exe, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    sh(
+        env.dir.path(),
+        &format!(
+            "cp leaf.key {d}/key.pem && openssl x509 -in leaf.crt -outform DER -out {d}/leaf.der && cp root.der {d}/root.der",
+            d = dir.display()
+        ),
+    );
+    env.ok(&[
+        "notation", "key", "add", "kms", "--plugin", "pykms", "--id", "k1",
+    ]);
+    env.ok(&[
+        "notation",
+        "cert",
+        "add",
+        "-t",
+        "tsa",
+        "-s",
+        "good",
+        &env.p("tsa/good/root.pem"),
+    ]);
+    set_policy(
+        &env,
+        &policy_with("strict", &["ca:acme", "tsa:good"], serde_json::json!({})),
+    );
+    for format in ["jws", "cose"] {
+        let digest = layout(&env, format);
+        let reference = format!("{format}@{digest}");
+        sign_timestamped(
+            &env,
+            &tsa.url("good"),
+            &env.p("tsa/good/root.pem"),
+            &["--key", "kms", "--signature-format", format],
+            &reference,
+        );
+        let (stdout, _) = assert_ok(&verify_layout(&env, &reference, &[]));
+        assert!(stdout.starts_with("Successfully verified"), "{stdout}");
+        let tree = env.ok(&["notation", "inspect", "--oci-layout", &reference]);
+        assert!(tree.contains("timestamp signature"), "{tree}");
+    }
+}
+
+/// Revocation when it cannot be checked (no OCSP or CRL client, no network): a signing
+/// certificate naming an OCSP responder has an unknown revocation status, which notation-go
+/// counts as a failure of the revocation validation: enforced under strict, logged under
+/// permissive and audit, not checked under skip; overrides change that. The root is never
+/// checked (notation-core-go), so a root naming a responder does not matter.
+#[test]
+fn revocation_unknown_for_an_ocsp_responder_per_level_and_override() {
+    let env = Env::new();
+    notation_setup(&env);
+    let script = r#"
+set -e
+openssl ecparam -name prime256v1 -genkey -noout -out ocsp.key 2>/dev/null
+openssl req -new -key ocsp.key -subj "/C=US/ST=WA/O=acme/CN=Signer" -out ocsp.csr
+printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\nauthorityInfoAccess=OCSP;URI:http://127.0.0.1:9/ocsp,caIssuers;URI:http://127.0.0.1:9/ca.crt\n' > ocsp.ext
+openssl x509 -req -in ocsp.csr -CA root.crt -CAkey root.key -CAcreateserial -sha256 -days 10 \
+  -extfile ocsp.ext -out ocsp.crt 2>/dev/null
+cat ocsp.crt root.crt > ocsp-chain.pem
+# A leaf whose authorityInfoAccess names only caIssuers: no OCSP responder (Go's OCSPServer).
+printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\nauthorityInfoAccess=caIssuers;URI:http://127.0.0.1:9/ca.crt\n' > ca-issuers.ext
+openssl x509 -req -in ocsp.csr -CA root.crt -CAkey root.key -CAcreateserial -sha256 -days 10 \
+  -extfile ca-issuers.ext -out ca-issuers.crt 2>/dev/null
+cat ca-issuers.crt root.crt > ca-issuers-chain.pem
+# A root naming a responder and a CRL, with a plain leaf.
+openssl ecparam -name prime256v1 -genkey -noout -out aroot.key 2>/dev/null
+openssl req -x509 -new -key aroot.key -sha256 -days 30 -subj "/C=US/ST=WA/O=acme/CN=Root" \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign \
+  -addext authorityInfoAccess=OCSP\;URI:http://127.0.0.1:9/ocsp \
+  -addext crlDistributionPoints=URI:http://127.0.0.1:9/root.crl -out aroot.crt
+openssl ecparam -name prime256v1 -genkey -noout -out aleaf.key 2>/dev/null
+openssl req -new -key aleaf.key -subj "/C=US/ST=WA/O=acme/CN=Signer" -out aleaf.csr
+printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n' > aleaf.ext
+openssl x509 -req -in aleaf.csr -CA aroot.crt -CAkey aroot.key -CAcreateserial -sha256 -days 10 \
+  -extfile aleaf.ext -out aleaf.crt 2>/dev/null
+cat aleaf.crt aroot.crt > aleaf-chain.pem
+"#;
+    sh(env.dir.path(), script);
+    // openssl really wrote the extensions.
+    let text =
+        String::from_utf8(sh(env.dir.path(), "openssl x509 -in ocsp.crt -noout -text")).unwrap();
+    assert!(
+        text.contains("OCSP - URI:http://127.0.0.1:9/ocsp"),
+        "{text}"
+    );
+    let text = String::from_utf8(sh(
+        env.dir.path(),
+        "openssl x509 -in aroot.crt -noout -text",
+    ))
+    .unwrap();
+    assert!(
+        text.contains("OCSP - URI:") && text.contains("root.crl"),
+        "{text}"
+    );
+    env.ok(&[
+        "notation",
+        "key",
+        "add",
+        "ocsp",
+        "--key",
+        "ocsp.key",
+        "--cert",
+        "ocsp-chain.pem",
+    ]);
+    env.ok(&[
+        "notation",
+        "key",
+        "add",
+        "aleaf",
+        "--key",
+        "aleaf.key",
+        "--cert",
+        "aleaf-chain.pem",
+    ]);
+    env.ok(&[
+        "notation",
+        "cert",
+        "add",
+        "-t",
+        "ca",
+        "-s",
+        "aroot",
+        "aroot.crt",
+    ]);
+    let digest = layout(&env, "img");
+    let reference = format!("img@{digest}");
+    env.ok(&[
+        "notation",
+        "sign",
+        "--oci-layout",
+        "--key",
+        "ocsp",
+        &reference,
+    ]);
+    const UNKNOWN: &str = "signing certificate with subject \"CN=Signer,O=acme,ST=WA,C=US\" revocation status is unknown";
+
+    // (level, override, expected: Err = fails, Ok(true) = passes with a warning, Ok(false)
+    // = passes silently)
+    let cases: [(&str, serde_json::Value, Result<bool, ()>); 8] = [
+        ("strict", serde_json::json!({}), Err(())),
+        ("permissive", serde_json::json!({}), Ok(true)),
+        ("audit", serde_json::json!({}), Ok(true)),
+        ("strict", serde_json::json!({"revocation": "log"}), Ok(true)),
+        (
+            "strict",
+            serde_json::json!({"revocation": "skip"}),
+            Ok(false),
+        ),
+        (
+            "permissive",
+            serde_json::json!({"revocation": "enforce"}),
+            Err(()),
+        ),
+        (
+            "audit",
+            serde_json::json!({"revocation": "skip"}),
+            Ok(false),
+        ),
+        (
+            "audit",
+            serde_json::json!({"revocation": "enforce"}),
+            Err(()),
+        ),
+    ];
+    for (level, overrides, expected) in cases {
+        let more = if overrides.as_object().unwrap().is_empty() {
+            serde_json::json!({})
+        } else {
+            serde_json::json!({ "override": overrides })
+        };
+        set_policy(&env, &policy_with(level, &["ca:acme"], more));
+        let out = verify_layout(&env, &reference, &[]);
+        let what = format!("{level} {overrides}");
+        match expected {
+            Err(()) => {
+                let err = assert_fail(&out);
+                assert!(
+                    err.contains(&format!("revocation validation failed: {UNKNOWN}")),
+                    "{what}: {err}"
+                );
+            }
+            Ok(warned) => {
+                let (stdout, stderr) = assert_ok(&out);
+                assert!(
+                    stdout.starts_with("Successfully verified"),
+                    "{what}: {stdout}"
+                );
+                assert_eq!(
+                    stderr.contains(&format!(
+                        "Warning: revocation was set to \"log\" and failed with error: {UNKNOWN}"
+                    )),
+                    warned,
+                    "{what}: {stderr}"
+                );
+            }
+        }
+    }
+    // JSON results: the logged failure is recorded with its action.
+    set_policy(
+        &env,
+        &policy_with("permissive", &["ca:acme"], serde_json::json!({})),
+    );
+    let (stdout, _) = assert_ok(&verify_layout(&env, &reference, &["-o", "json"]));
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let revocation = &json["verificationResults"][4];
+    assert_eq!(revocation["type"], "revocation", "{json}");
+    assert_eq!(revocation["action"], "log", "{json}");
+    assert_eq!(revocation["result"], "failed", "{json}");
+    // skip level: nothing is checked.
+    let skip = serde_json::json!({"version": "1.0", "trustPolicies": [{
+        "name": "s", "registryScopes": [SCOPE], "signatureVerification": {"level": "skip"},
+        "trustStores": [], "trustedIdentities": []}]})
+    .to_string();
+    set_policy(&env, &skip);
+    assert_ok(&verify_layout(&env, &reference, &[]));
+
+    // caIssuers alone is no revocation source: strict passes.
+    env.ok(&[
+        "notation",
+        "key",
+        "add",
+        "ca-issuers",
+        "--key",
+        "ocsp.key",
+        "--cert",
+        "ca-issuers-chain.pem",
+    ]);
+    let digest = layout(&env, "issuers");
+    let issuers = format!("issuers@{digest}");
+    env.ok(&[
+        "notation",
+        "sign",
+        "--oci-layout",
+        "--key",
+        "ca-issuers",
+        &issuers,
+    ]);
+    set_policy(
+        &env,
+        &policy_with("strict", &["ca:acme"], serde_json::json!({})),
+    );
+    let (_, stderr) = assert_ok(&verify_layout(&env, &issuers, &[]));
+    assert!(!stderr.contains("revocation"), "{stderr}");
+
+    // The root is never checked: a root naming OCSP and CRL passes under strict.
+    let digest = layout(&env, "rooted");
+    let rooted = format!("rooted@{digest}");
+    env.ok(&[
+        "notation",
+        "sign",
+        "--oci-layout",
+        "--key",
+        "aleaf",
+        &rooted,
+    ]);
+    set_policy(
+        &env,
+        &policy_with("strict", &["ca:aroot"], serde_json::json!({})),
+    );
+    let (_, stderr) = assert_ok(&verify_layout(&env, &rooted, &[]));
+    assert!(!stderr.contains("revocation"), "{stderr}");
+}
+
+/// `sign --remote` (the signing service's DetachedSignature operation, its internal CA) with a
+/// timestamp, JWS and COSE; verified with the service's root in a `ca:` store and the TSA
+/// root in a `tsa:` store.
+#[test]
+fn remote_signing_service_signs_with_a_timestamp() {
+    let srv = common::service::Server::start();
+    let env = Env::new();
+    let tsa = TsaServer::start(&env);
+    let admin = srv.token("root", &["admins"]);
+    let writer = srv.token("carol", &["writers", "blanket"]);
+    srv.remote_json(
+        &env,
+        &admin,
+        &["pki", "ca", "init", "--subject", "/CN=Acme Root CA/O=Acme"],
+    );
+    let profile = env.write(
+        "profile.yaml",
+        "name: signing\ncertificateType: ENDENTITY\nvalidityDays: 30\n\
+         keyUsage: [digitalSignature]\nextendedKeyUsage: [codeSigning]\n\
+         subject: {C: FI, ST: Uusimaa, O: Acme}\nemail: ci@acme.example\noidcIssuer: https://acme.example\n",
+    );
+    let created = srv.remote_json(
+        &env,
+        &admin,
+        &["pki", "profile", "create", "--file", &profile],
+    );
+    let product = serde_json::json!({
+        "name": "img", "description": "notation signing", "productType": "Production",
+        "enabled": true,
+        "caInfo": [{"CN": "img signer", "description": "code signing", "useCase": "CodeSigning",
+                    "keyType": "RSA2048", "certificateType": "ENDENTITY",
+                    "profileID": created["id"].as_str().unwrap()}],
+        "rndKeys": [],
+        "productOperations": [{"name": "notation", "description": "Notary Project signatures",
+            "operationType": "DetachedSignature",
+            "approvalRule": {"name": "rule", "description": "rule", "allowedGroups": ["writers"],
+                             "approvalGroups": ["approvers"], "blanketGroups": ["blanket"]}}],
+    });
+    let file = env.write("product.json", product.to_string());
+    let p = srv.remote_json(&env, &admin, &["product", "create", "--file", &file]);
+    let pat = srv.token("pat", &["product-approvers"]);
+    srv.remote_json(
+        &env,
+        &pat,
+        &["product", "approve", "-I", p["id"].as_str().unwrap()],
+    );
+    // The service's certificates are valid from the moment they are issued (no backdating),
+    // and the TSA's accuracy is 1 s: a timestamp within a second of issuance "can be before"
+    // the certificate's validity and fails, as in notation-go.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let chain = env.p("ca-chain.pem");
+    assert!(
+        srv.remote(&env, &admin, &["pki", "ca", "get", "-O", &chain])
+            .status
+            .success()
+    );
+    let text = std::fs::read_to_string(&chain).unwrap();
+    let last = text.rfind("-----BEGIN CERTIFICATE-----").unwrap();
+    env.write("service-root.pem", &text[last..]);
+    env.ok(&[
+        "notation",
+        "cert",
+        "add",
+        "-t",
+        "ca",
+        "-s",
+        "acme",
+        "service-root.pem",
+    ]);
+    env.ok(&[
+        "notation",
+        "cert",
+        "add",
+        "-t",
+        "tsa",
+        "-s",
+        "good",
+        &env.p("tsa/good/root.pem"),
+    ]);
+    let policy = serde_json::json!({"version": "1.0", "trustPolicies": [{
+        "name": "p", "registryScopes": [SCOPE], "signatureVerification": {"level": "strict"},
+        "trustStores": ["ca:acme", "tsa:good"],
+        "trustedIdentities": ["x509.subject: C=FI, ST=Uusimaa, O=Acme, CN=img signer"]}]});
+    set_policy(&env, &policy.to_string());
+    for format in ["jws", "cose"] {
+        let digest = layout(&env, format);
+        let reference = format!("{format}@{digest}");
+        sign_timestamped(
+            &env,
+            &tsa.url("good"),
+            &env.p("tsa/good/root.pem"),
+            &[
+                "--remote",
+                &srv.api(),
+                "--token",
+                &writer,
+                "--product",
+                "img",
+                "--operation",
+                "notation",
+                "--signature-format",
+                format,
+            ],
+            &reference,
+        );
+        let (stdout, _) = assert_ok(&verify_layout(&env, &reference, &["-o", "json"]));
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(json["verificationResults"][3]["type"], "authenticTimestamp");
+        assert_eq!(json["verificationResults"][3]["result"], "passed", "{json}");
+        let tree = env.ok(&["notation", "inspect", "--oci-layout", &reference]);
+        assert!(tree.contains("timestamp signature"), "{tree}");
+        assert!(tree.contains("issued to: CN=good TSA"), "{tree}");
+    }
 }

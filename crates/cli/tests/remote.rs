@@ -7,17 +7,16 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::Env;
+use common::service::Server;
 use serde_json::Value;
 use signet_testkit::TestRegistry;
 
-const ORG: &str = "acme";
 const WRITERS: &str = "oci-writers";
 const APPROVERS: &str = "oci-approvers";
 
@@ -59,111 +58,6 @@ fn product_json(name: &str, key_type: &str, blanket: &[&str]) -> String {
 }}"#,
         blanket.join(", ")
     )
-}
-
-/// A running `signet server` with its own data directory.
-struct Server {
-    child: Child,
-    data: tempfile::TempDir,
-    log: PathBuf,
-    port: u16,
-}
-
-impl Server {
-    fn start() -> Server {
-        let data = tempfile::tempdir().unwrap();
-        let log = data.path().join("server.log");
-        let port = signet_testkit::free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_signet"))
-            .args(["server", "--data-dir"])
-            .arg(data.path().join("data"))
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", data.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut server = Server {
-            child,
-            data,
-            log,
-            port,
-        };
-        server.wait_ready();
-        server
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!(
-                    "signet server exited ({status}) before serving:\n{}",
-                    self.log()
-                );
-            }
-            if http_status(self.port, "/readyz") == Some(200) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "signet server not ready after 60s:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn api(&self) -> String {
-        format!("http://127.0.0.1:{}/{ORG}/api/v1", self.port)
-    }
-
-    /// A bearer token from the local issuer.
-    fn token(&self, user: &str, groups: &[&str]) -> String {
-        let out = Command::new(env!("CARGO_BIN_EXE_signet"))
-            .args(["server", "token", "--data-dir"])
-            .arg(self.data.path().join("data"))
-            .args(["--org", ORG, "--user", user, "--groups", &groups.join(",")])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.data.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "signet server token failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
-        assert!(!token.is_empty());
-        token
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The status of a plain HTTP/1.0 GET, or None when nothing answers.
-fn http_status(port: u16, path: &str) -> Option<u16> {
-    use std::io::Write;
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
-    let mut buf = Vec::new();
-    let _ = s.read_to_end(&mut buf);
-    let text = String::from_utf8_lossy(&buf);
-    text.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The users of a test: tokens for the admin, the product approver, a writer (requests

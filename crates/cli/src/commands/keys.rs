@@ -92,8 +92,7 @@ pub fn import_key_pair(key_file: &str, prefix: &str, force: bool) -> Result<()> 
 
 /// `public-key`.
 pub fn public_key(key_ref: &str, outfile: Option<&str>) -> Result<()> {
-    let key = keyref::load_private(key_ref)?;
-    let pem = key.public_key().to_pem();
+    let pem = keyref::load_signing(key_ref)?.public_key().to_pem();
     match outfile {
         Some(path) => {
             std::fs::write(path, pem.as_bytes()).with_context(|| format!("writing {path}"))?;

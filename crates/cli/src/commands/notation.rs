@@ -3,8 +3,9 @@
 //! permissions and messages; and `sign`, `ls`, `inspect`, `verify` on registry images and OCI
 //! layouts (see [`crate::notation::artifact`]), with notation's registry flags (`-u`, `-p`,
 //! `NOTATION_USERNAME`, `NOTATION_PASSWORD`, `--insecure-registry`), `--max-signatures`,
-//! `sign --force-referrers-tag`, `inspect -o json` and `verify -o json`. Errors are one line
-//! and exit 1, as notation's; declined confirmations are errors.
+//! `sign --force-referrers-tag`, `sign --timestamp-url URL --timestamp-root-cert FILE` (RFC
+//! 3161 timestamps, see [`crate::notation::tsa`]), `inspect -o json` and `verify -o json`.
+//! Errors are one line and exit 1, as notation's; declined confirmations are errors.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -138,6 +139,12 @@ pub struct SignArgs {
     /// With --remote: how long to wait for approval (e.g. 30s, 10m, 1h).
     #[arg(long, requires = "remote", default_value = "30m", value_parser = crate::remote::parse_duration)]
     pub remote_timeout: std::time::Duration,
+    /// RFC 3161 Timestamping Authority (TSA) server URL.
+    #[arg(long, value_name = "URL", requires = "timestamp_root_cert")]
+    pub timestamp_url: Option<String>,
+    /// Filepath of timestamp authority root certificate.
+    #[arg(long, value_name = "FILE", requires = "timestamp_url")]
+    pub timestamp_root_cert: Option<String>,
     #[command(flatten)]
     pub artifact: ArtifactArgs,
 }
@@ -312,6 +319,20 @@ fn run_command(command: NotationCommand) -> Result<()> {
             PolicyCommand::Show => policy_show(&dirs),
         },
         NotationCommand::Sign(args) => {
+            // notation checks these before anything else.
+            let timestamp = match (&args.timestamp_url, &args.timestamp_root_cert) {
+                (Some(url), _) if url.is_empty() => {
+                    bail!("timestamping: tsa url cannot be empty")
+                }
+                (_, Some(root)) if root.is_empty() => {
+                    bail!("timestamping: tsa root certificate path cannot be empty")
+                }
+                (Some(url), Some(root)) => Some(artifact::TimestampArgs {
+                    url: url.clone(),
+                    root_cert: root.clone(),
+                }),
+                _ => None,
+            };
             let config = NotationConfig::load(&dirs)?;
             let format = match (&args.signature_format, config.signature_format.as_str()) {
                 (Some(f), _) => f.clone(),
@@ -341,6 +362,7 @@ fn run_command(command: NotationCommand) -> Result<()> {
                     operation: args.operation.clone().unwrap_or_default(),
                     timeout: args.remote_timeout,
                 }),
+                timestamp,
             };
             let access = Access::new(&args.artifact)?;
             let max = artifact::DEFAULT_MAX_SIGNATURES;
@@ -474,7 +496,7 @@ fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
 /// Checks a local key pair: the key parses, matches the chain's leaf, and the chain meets the
 /// Notary Project signing-chain requirements.
 fn check_local_key(key_path: &Path, cert_path: &Path) -> Result<()> {
-    let key = keys::read_private_key(key_path)?;
+    let key = keys::read_signing_key(&key_path.display().to_string())?;
     let cert_text = String::from_utf8(read(cert_path, "certificate chain")?).map_err(|_| {
         anyhow!(
             "certificate chain {} is not PEM certificates",
@@ -496,7 +518,7 @@ fn check_local_key(key_path: &Path, cert_path: &Path) -> Result<()> {
     if leaf_key.to_spki_der() != key.public_key().to_spki_der() {
         bail!(
             "private key {} does not match the public key of the leaf certificate in {}",
-            key_path.display(),
+            crate::keyref::display(&key_path.display().to_string()),
             cert_path.display()
         );
     }
@@ -518,10 +540,23 @@ fn key_add(dirs: &NotationDirs, args: KeyAddArgs) -> Result<()> {
     }
     let suite = match (&args.key, &args.cert, &args.plugin) {
         (Some(key), Some(cert), _) => {
+            if let Some(uri) = key.to_str().filter(|k| k.starts_with("pkcs11:")) {
+                let parsed = signet_keys::uri::Pkcs11Uri::parse(uri)?;
+                if parsed.pin_value().is_some() {
+                    bail!(
+                        "{}: the URI carries pin-value, which signingkeys.json would store in the clear; use pin-source=file:… or COSIGN_PKCS11_PIN",
+                        crate::keyref::display(uri)
+                    );
+                }
+            }
             check_local_key(key, cert)?;
             KeySuite {
                 name: args.name.clone(),
-                key_path: absolute(key)?.display().to_string(),
+                key_path: if key.to_str().is_some_and(|k| k.starts_with("pkcs11:")) {
+                    key.display().to_string()
+                } else {
+                    absolute(key)?.display().to_string()
+                },
                 cert_path: absolute(cert)?.display().to_string(),
                 ..KeySuite::default()
             }

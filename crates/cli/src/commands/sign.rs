@@ -3,6 +3,10 @@
 //! with `--tlog-upload=false`. With `--remote` the signing service signs instead; when it
 //! signs with a certificate (DetachedSignature operations), the certificate and its chain
 //! are attached as `--certificate` / `--certificate-chain` attach them.
+//!
+//! `--key` may be a PKCS#11 URI (`pkcs11:…`): the payload is then signed on the token as
+//! cosign signs with a PKCS#11 key (SHA-256; ECDSA DER or RSA PKCS#1 v1.5), and a certificate
+//! stored next to the key is attached as if given with `--certificate`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -51,7 +55,7 @@ pub async fn run(args: SignArgs) -> Result<()> {
     let Some(key_ref) = args.key.clone() else {
         return super::policy::sign_openpgp(&args).await;
     };
-    let key = keyref::load_private(&key_ref)?;
+    let key = keyref::load_signing(&key_ref)?;
     if args.tlog_upload {
         // signet has no transparency log: signing always behaves as --tlog-upload=false.
         eprintln!(
@@ -61,7 +65,7 @@ pub async fn run(args: SignArgs) -> Result<()> {
 
     let session = Session::new(&args.registry)?;
     let public = key.public_key();
-    let cert_annotations = certificate_annotations(&args, &public)?;
+    let cert_annotations = certificate_annotations(&args, &key, &public)?;
 
     let mut signatures = Vec::new();
     let mut payloads = Vec::new();
@@ -252,7 +256,12 @@ async fn run_remote(args: SignArgs, ann: BTreeMap<String, String>) -> Result<()>
         let (key, key_name) = match &certified {
             Some((public, _)) => (Some(public.clone()), "its certificate's public key"),
             None => (
-                operation_key(&client, &v).await,
+                crate::remote::digest::operation_key(
+                    &client,
+                    &v,
+                    "attaching the signature without checking it",
+                )
+                .await,
                 "the operation's public key",
             ),
         };
@@ -362,36 +371,6 @@ fn remote_certificate(
     Ok(Some((public, annotations)))
 }
 
-/// The public key of the request's operation, to check the signature before attaching it;
-/// `None` (with a warning) when the caller may not read it.
-async fn operation_key(
-    client: &crate::remote::Client,
-    v: &Value,
-) -> Option<signet_crypto::PublicKey> {
-    let product = v.get("idProduct").and_then(Value::as_str)?;
-    let op = v.get("idProductOperation").and_then(Value::as_str)?;
-    let path = format!(
-        "/products/{}/operations/{}/publickey",
-        enc(product),
-        enc(op)
-    );
-    let fetched = client.get_bytes(&path, "application/x-pem-file").await;
-    let key = fetched.and_then(|pem| {
-        let text = String::from_utf8(pem).context("the public key is not PEM text")?;
-        Ok(signet_crypto::PublicKey::from_pem(&text)?)
-    });
-    match key {
-        Ok(k) => Some(k),
-        Err(e) => {
-            eprintln!(
-                "WARNING: cannot read the operation's public key ({}); attaching the signature without checking it",
-                crate::exit::render(&e)
-            );
-            None
-        }
-    }
-}
-
 fn humanize(d: std::time::Duration) -> String {
     let s = d.as_secs();
     if s > 0 && s.is_multiple_of(3600) {
@@ -419,27 +398,62 @@ fn shell_quote(s: &str) -> String {
 /// checking that the certificate holds the signing key and that the chain validates it for
 /// code signing now (cosign checks the same before signing). The certificate is stored as PEM
 /// re-encoded (as `cosign sign` does), the chain as the file's bytes (cosign v1/v2).
+///
+/// A PKCS#11 key brings the certificate stored next to it on the token, as cosign's
+/// `signerFromKeyRef` does: it must hold the key's public key; `--certificate` overrides it
+/// (with a warning); without one cosign warns and signs with the bare key.
 fn certificate_annotations(
     args: &SignArgs,
+    key: &keyref::SigningKey,
     public: &signet_crypto::PublicKey,
 ) -> Result<Vec<(&'static str, String)>> {
-    let Some(cert_path) = &args.certificate else {
+    let key_name = keyref::display(args.key.as_deref().unwrap_or_default());
+    let mut leaf: Option<(Certificate, String)> = None;
+    let mut no_token_certificate = false;
+    if let keyref::SigningKey::Pkcs11(_) = key {
+        match key.token_certificate() {
+            None => no_token_certificate = true,
+            Some(der) => {
+                let name = "the certificate stored with the PKCS#11 key".to_string();
+                let cert =
+                    Certificate::parse_any(der).with_context(|| format!("reading {name}"))?;
+                if cert.public_key()? != *public {
+                    bail!(
+                        "{name} ({}) does not hold the key's public key (pkcs11 key and certificate do not match): refusing to sign",
+                        cert.subject()
+                    );
+                }
+                leaf = Some((cert, name));
+            }
+        }
+    }
+    if let Some(cert_path) = &args.certificate {
+        let bytes =
+            std::fs::read(cert_path).with_context(|| format!("reading certificate {cert_path}"))?;
+        let cert = Certificate::parse_any(&bytes)
+            .with_context(|| format!("reading certificate {cert_path}"))?;
+        if cert.public_key()? != *public {
+            bail!(
+                "the certificate {cert_path} ({}) does not hold the public key of --key {key_name}: refusing to sign",
+                cert.subject(),
+            );
+        }
+        if leaf.is_some() {
+            eprintln!("WARNING: overriding x509 certificate retrieved from the PKCS11 token");
+        }
+        leaf = Some((cert, cert_path.clone()));
+    }
+    let Some((cert, cert_name)) = leaf else {
         if args.certificate_chain.is_some() {
-            bail!("--certificate-chain needs --certificate");
+            bail!(
+                "--certificate-chain needs --certificate (or a certificate stored with the PKCS#11 key)"
+            );
+        }
+        if no_token_certificate {
+            eprintln!("WARNING: no x509 certificate retrieved from the PKCS11 token");
         }
         return Ok(Vec::new());
     };
-    let bytes =
-        std::fs::read(cert_path).with_context(|| format!("reading certificate {cert_path}"))?;
-    let cert = Certificate::parse_any(&bytes)
-        .with_context(|| format!("reading certificate {cert_path}"))?;
-    if cert.public_key()? != *public {
-        bail!(
-            "the certificate {cert_path} ({}) does not hold the public key of --key {}: refusing to sign",
-            cert.subject(),
-            args.key.as_deref().unwrap_or_default()
-        );
-    }
     let chain = match &args.certificate_chain {
         None => None,
         Some(path) => {
@@ -448,7 +462,7 @@ fn certificate_annotations(
             Some((path.clone(), text))
         }
     };
-    certificate_and_chain(&cert, cert_path, chain)
+    certificate_and_chain(&cert, &cert_name, chain)
 }
 
 /// The certificate and chain annotations for `cert` (named `cert_name` in errors) and its

@@ -14,12 +14,22 @@
 //! `config.json` credential store when it configures one, else docker's. `--insecure-registry`
 //! and `config.json`'s `insecureRegistries` mean plain HTTP.
 //!
+//! `sign --timestamp-url URL --timestamp-root-cert FILE` adds an RFC 3161 timestamp
+//! countersignature over the signature ([`super::tsa`]), verified against the given root
+//! before anything is pushed; `inspect` shows it as notation does (`timestamp signature`:
+//! genTime ± accuracy and the token's certificates; `unsignedAttributes.timestampSignature` in
+//! JSON).
+//!
 //! Verification follows the Notary Project order (spec 1.8): trust policy by repository
 //! (`--scope` for layouts), `skip` accepts; then per signature, at most `--max-signatures`,
-//! until one verifies: integrity, authenticity, expiry, authentic timestamp, revocation (see
-//! [`super::trust`] for the offline revocation rule), then the `-m` user metadata. Enforced
-//! failures reject the signature; logged ones are printed as warnings when a signature
-//! verifies. `--output json` prints the result as a JSON document.
+//! until one verifies: integrity, authenticity, expiry, authentic timestamp
+//! (`signet_notation_policy::verify_authentic_timestamp`: with a `tsa:` store in the policy
+//! the timestamp must verify with a TSA chain to one of its roots and lie within the signing
+//! chain's validity, so a signature whose certificate has since expired still verifies;
+//! without one the chain must be valid now), revocation (see [`super::trust`] for the offline
+//! revocation rule), then the `-m` user metadata. Enforced failures reject the signature;
+//! logged ones are printed as warnings when a signature verifies. `--output json` prints the
+//! result as a JSON document.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -27,11 +37,11 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Serialize;
-use signet_crypto::PrivateKey;
 use signet_notation::envelope::{self, Envelope, EnvelopeType, SignedEnvelope};
-use signet_notation::jws::{JwsSigner, SignOptions, SigningScheme};
+use signet_notation::jws::{JwsSigner, SignOptions};
 use signet_notation::manifest::{self, ARTIFACT_TYPE};
 use signet_notation::payload::{PAYLOAD_MEDIA_TYPE, Payload};
+use signet_notation::timestamp::{Timestamp, TimestampToken};
 use signet_notation::{Algorithm, rfc3339};
 use signet_notation_policy::{Level, TrustPolicyDocument, Validation};
 use signet_oci::{Descriptor, media_types};
@@ -43,7 +53,9 @@ use signet_registry::{
 use super::config::NotationConfig;
 use super::dirs::{LEGACY_TRUST_POLICY, NotationDirs, OCI_TRUST_POLICY};
 use super::keys::{self, SigningKeys};
-use super::{table, trust};
+use super::table;
+use super::trust::{self, ChainPurpose};
+use super::tsa::Tsa;
 use crate::cli::RegistryArgs;
 
 /// notation-go's limit on a signature manifest.
@@ -245,6 +257,17 @@ pub struct SignRequest<'a> {
     pub force_referrers_tag: bool,
     /// `--remote`: sign through the signing service instead of with a named key.
     pub remote: Option<RemoteKey>,
+    /// `--timestamp-url` / `--timestamp-root-cert`: add an RFC 3161 timestamp.
+    pub timestamp: Option<TimestampArgs>,
+}
+
+/// `notation sign --timestamp-url URL --timestamp-root-cert FILE` (both non-empty; the
+/// command checks that, with notation's messages).
+pub struct TimestampArgs {
+    /// The TSA URL.
+    pub url: String,
+    /// The file holding the TSA's root certificate.
+    pub root_cert: String,
 }
 
 /// `notation sign --remote API --product P --operation O`.
@@ -264,7 +287,7 @@ pub struct RemoteKey {
 /// Where signatures come from: a local key with its chain file, a notation plugin, or the
 /// signing service; the last two hand out the chain with each signature.
 enum KeySource {
-    Local(PrivateKey, Vec<Vec<u8>>),
+    Local(crate::keyref::SigningKey, Vec<Vec<u8>>),
     Plugin(crate::plugin::client::PluginSigner),
     Service(crate::plugin::service::ServiceSigner),
 }
@@ -336,7 +359,7 @@ fn load_signing_key(dirs: &NotationDirs, name: Option<&str>) -> Result<KeySource
     if suite.key_path.is_empty() || suite.cert_path.is_empty() {
         bail!("signing key {name} has no keyPath or certPath");
     }
-    let key = keys::read_private_key(std::path::Path::new(&suite.key_path))?;
+    let key = keys::read_signing_key(&suite.key_path)?;
     let chain_pem = std::fs::read_to_string(&suite.cert_path)
         .map_err(|e| anyhow!("cannot read certificate chain {}: {e}", suite.cert_path))?;
     let chain = Certificate::parse_pem_bundle(&chain_pem).map_err(|e| {
@@ -358,7 +381,7 @@ fn load_signing_key(dirs: &NotationDirs, name: Option<&str>) -> Result<KeySource
     if leaf_key.to_spki_der() != key.public_key().to_spki_der() {
         bail!(
             "private key {} does not match the public key of the leaf certificate in {}",
-            suite.key_path,
+            crate::keyref::display(&suite.key_path),
             suite.cert_path
         );
     }
@@ -378,6 +401,11 @@ pub async fn sign(args: &ArtifactArgs<'_>, request: SignRequest<'_>) -> Result<(
         KeySource::Local(_, chain) => chain.clone(),
         _ => Vec::new(),
     };
+    let tsa = request
+        .timestamp
+        .as_ref()
+        .map(|t| Tsa::new(&t.url, &t.root_cert))
+        .transpose()?;
     let resolved = resolve(
         args,
         "sign",
@@ -398,8 +426,16 @@ pub async fn sign(args: &ArtifactArgs<'_>, request: SignRequest<'_>) -> Result<(
         expiry,
         signing_agent: SIGNING_AGENT,
     };
-    let envelope_bytes = envelope::sign(request.envelope_type, &options, source.signer())
+    let mut envelope_bytes = envelope::sign(request.envelope_type, &options, source.signer())
         .context("failed to sign")?;
+    if let Some(tsa) = &tsa {
+        // Only the unprotected header changes: the chain and thumbprints stay as signed.
+        envelope_bytes = tsa
+            .timestamp(request.envelope_type, &envelope_bytes)
+            .await
+            .map_err(|e| anyhow!("timestamp: {}", crate::exit::render(&e)))?
+            .0;
+    }
     let chain = source.chain()?;
     let mut annotations = BTreeMap::new();
     annotations.insert(
@@ -619,9 +655,63 @@ struct SignatureJson {
     signature_envelope_type: String,
     signed_attributes: BTreeMap<String, String>,
     user_defined_attributes: Option<BTreeMap<String, String>>,
-    unsigned_attributes: BTreeMap<String, String>,
+    unsigned_attributes: BTreeMap<String, serde_json::Value>,
     certificates: Vec<CertificateJson>,
     signed_artifact: SignedArtifactJson,
+}
+
+/// A timestamp countersignature as `inspect -o json` shows it (notation's `json.timestamp`):
+/// the range genTime ± accuracy and the token's certificates, or why it cannot be read.
+#[derive(Serialize)]
+struct TimestampJson {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    timestamp: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    certificates: Vec<CertificateJson>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    error: String,
+}
+
+/// The envelope's timestamp countersignature as `inspect` shows it (notation does not verify
+/// it there): the token parses and its messageImprint matches the signature; the range
+/// genTime ± accuracy and the certificates the token carries. `None` without one.
+fn inspected_timestamp(env: &Envelope) -> Option<Result<(Timestamp, Vec<Certificate>), String>> {
+    let token = env.timestamp_signature()?;
+    Some(
+        TimestampToken::parse(token)
+            .and_then(|t| {
+                let range = t.info().validate(env.signature())?;
+                Ok((range, t.certificates().cloned().collect()))
+            })
+            .map_err(|e| format!("failed to parse timestamp countersignature: {e}")),
+    )
+}
+
+/// A time as Go's `time.RFC3339Nano` writes a UTC time (fraction without trailing zeros).
+fn go_rfc3339_nano(t: SystemTime) -> Result<String> {
+    let seconds = rfc3339::format(t)?;
+    let nanos = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    if nanos == 0 {
+        return Ok(seconds);
+    }
+    let fraction = format!("{nanos:09}");
+    Ok(format!(
+        "{}.{}Z",
+        seconds.trim_end_matches('Z'),
+        fraction.trim_end_matches('0')
+    ))
+}
+
+fn certificate_json(c: &Certificate) -> Result<CertificateJson> {
+    Ok(CertificateJson {
+        sha256_fingerprint: fingerprint(c),
+        issued_to: c.subject(),
+        issued_by: c.issuer(),
+        expiry: rfc3339::format(c.not_after())?,
+    })
 }
 
 /// `inspect -o json`'s document.
@@ -650,19 +740,31 @@ fn inspect_json(
     }
     let mut unsigned = BTreeMap::new();
     if let Some(agent) = env.signing_agent() {
-        unsigned.insert("signingAgent".into(), agent.to_owned());
+        unsigned.insert("signingAgent".into(), serde_json::Value::from(agent));
+    }
+    if let Some(shown) = inspected_timestamp(env) {
+        let doc = match shown {
+            Ok((range, certs)) => TimestampJson {
+                timestamp: format!(
+                    "[{}, {}]",
+                    go_rfc3339_nano(range.lower_limit())?,
+                    go_rfc3339_nano(range.upper_limit())?
+                ),
+                certificates: certs.iter().map(certificate_json).collect::<Result<_>>()?,
+                error: String::new(),
+            },
+            Err(error) => TimestampJson {
+                timestamp: String::new(),
+                certificates: Vec::new(),
+                error,
+            },
+        };
+        unsigned.insert("timestampSignature".into(), serde_json::to_value(doc)?);
     }
     let certificates = env
         .cert_chain()
         .iter()
-        .map(|c| {
-            Ok(CertificateJson {
-                sha256_fingerprint: fingerprint(c),
-                issued_to: c.subject(),
-                issued_by: c.issuer(),
-                expiry: rfc3339::format(c.not_after())?,
-            })
-        })
+        .map(certificate_json)
         .collect::<Result<_>>()?;
     let t = &payload.target_artifact;
     Ok(SignatureJson {
@@ -736,6 +838,20 @@ fn render_tree(prefix: &str, items: &[(usize, String)]) -> String {
     out
 }
 
+/// A `certificates` node at `depth` with one subtree per certificate.
+fn certificate_items(items: &mut Vec<(usize, String)>, depth: usize, certs: &[Certificate]) {
+    items.push((depth, "certificates".to_owned()));
+    for c in certs {
+        items.push((depth + 1, format!("SHA256 fingerprint: {}", fingerprint(c))));
+        items.push((depth + 2, format!("issued to: {}", c.subject())));
+        items.push((depth + 2, format!("issued by: {}", c.issuer())));
+        items.push((
+            depth + 2,
+            format!("expiry: {}", trust::ansic(c.not_after())),
+        ));
+    }
+}
+
 fn inspect_items(
     digest: &str,
     envelope_type: EnvelopeType,
@@ -778,13 +894,24 @@ fn inspect_items(
     if let Some(agent) = env.signing_agent() {
         items.push((2, format!("signing agent: {agent}")));
     }
-    items.push((1, "certificates".to_owned()));
-    for c in env.cert_chain() {
-        items.push((2, format!("SHA256 fingerprint: {}", fingerprint(c))));
-        items.push((3, format!("issued to: {}", c.subject())));
-        items.push((3, format!("issued by: {}", c.issuer())));
-        items.push((3, format!("expiry: {}", trust::ansic(c.not_after()))));
+    if let Some(shown) = inspected_timestamp(env) {
+        items.push((2, "timestamp signature".to_owned()));
+        match shown {
+            Ok((range, certs)) => {
+                items.push((
+                    3,
+                    format!(
+                        "timestamp: [{}, {}]",
+                        trust::ansic(range.lower_limit()),
+                        trust::ansic(range.upper_limit())
+                    ),
+                ));
+                certificate_items(&mut items, 3, &certs);
+            }
+            Err(error) => items.push((3, format!("error: {error}"))),
+        }
     }
+    certificate_items(&mut items, 1, env.cert_chain());
     items.push((1, "signed artifact".to_owned()));
     items.push((2, format!("media type: {}", t.media_type)));
     items.push((2, format!("digest: {}", t.digest)));
@@ -953,6 +1080,7 @@ enum SignatureResult {
 fn verify_one(
     policy: &signet_notation_policy::TrustPolicy,
     roots: &Result<Vec<Certificate>, String>,
+    x509_root: &std::path::Path,
     fetched: &Fetched,
     target: &Descriptor,
     required: &BTreeMap<String, String>,
@@ -1013,16 +1141,23 @@ fn verify_one(
     }
     if go_on {
         go_on = checks.run(Validation::AuthenticTimestamp, || {
-            let at = match env.signing_scheme() {
-                SigningScheme::X509 => now,
-                SigningScheme::X509SigningAuthority => env.signing_time(),
-            };
-            trust::check_validity_at(chain, at)
+            signet_notation_policy::verify_authentic_timestamp(
+                policy,
+                &env,
+                now,
+                || trust::tsa_roots(x509_root, policy).map_err(|e| crate::exit::render(&e)),
+                |tsa_chain| {
+                    trust::check_revocation_offline(tsa_chain, ChainPurpose::Timestamping)
+                        .map_err(|e| crate::exit::render(&e))
+                },
+            )
+            .map(|_| ())
+            .map_err(anyhow::Error::from)
         })?;
     }
     if go_on {
         checks.run(Validation::Revocation, || {
-            trust::check_revocation_offline(chain)
+            trust::check_revocation_offline(chain, ChainPurpose::CodeSigning)
         })?;
     }
     finish(checks, Some(&payload), required)
@@ -1124,8 +1259,8 @@ pub async fn verify(args: &ArtifactArgs<'_>, request: VerifyRequest<'_>) -> Resu
             "signature verification failed: no signature is associated with {artifact_ref:?}, make sure the artifact was signed successfully"
         );
     }
-    let roots =
-        trust::ca_roots(&args.dirs.x509_store_root(), policy).map_err(|e| crate::exit::render(&e));
+    let x509_root = args.dirs.x509_store_root();
+    let roots = trust::ca_roots(&x509_root, policy).map_err(|e| crate::exit::render(&e));
     let now = SystemTime::now();
     let mut reasons = Vec::new();
     for sig in &listing.signatures {
@@ -1133,6 +1268,7 @@ pub async fn verify(args: &ArtifactArgs<'_>, request: VerifyRequest<'_>) -> Resu
             Ok(fetched) => verify_one(
                 policy,
                 &roots,
+                &x509_root,
                 &fetched,
                 &resolved.descriptor,
                 &request.metadata,
@@ -1230,6 +1366,19 @@ mod tests {
         assert_eq!(
             go_json_pretty(&v, "  ").unwrap(),
             "{\n  \"a\": \"\\u003cx\\u003e \\u0026 y\",\n  \"b\": [\n    1\n  ]\n}\n"
+        );
+    }
+
+    #[test]
+    fn go_rfc3339_nano_trims_the_fraction() {
+        let t = std::time::UNIX_EPOCH + Duration::from_secs(1_687_557_841);
+        assert_eq!(go_rfc3339_nano(t).unwrap(), "2023-06-23T22:04:01Z");
+        let half = t + Duration::from_millis(500);
+        assert_eq!(go_rfc3339_nano(half).unwrap(), "2023-06-23T22:04:01.5Z");
+        let nanos = t + Duration::from_nanos(1_020);
+        assert_eq!(
+            go_rfc3339_nano(nanos).unwrap(),
+            "2023-06-23T22:04:01.00000102Z"
         );
     }
 

@@ -270,6 +270,58 @@ pub fn is_cosign_key(pem: &str) -> bool {
         .any(|label| pem.contains(&format!("-----BEGIN {label}-----")))
 }
 
+/// Opens the key of a local key entry: a `pkcs11:` URI (RFC 7512, as `signet sign --key`
+/// takes it: the private key stays on the token), else a key file (see
+/// [`read_private_key`]).
+pub fn read_signing_key(key_path: &str) -> Result<crate::keyref::SigningKey> {
+    if key_path.starts_with("pkcs11:") {
+        return Ok(crate::keyref::SigningKey::Pkcs11(Box::new(
+            crate::keyref::open_pkcs11(key_path)?,
+        )));
+    }
+    Ok(crate::keyref::SigningKey::File(read_private_key(
+        Path::new(key_path),
+    )?))
+}
+
+/// Signs Notary Project envelopes with a key file or a PKCS#11 key: RSASSA-PSS with the
+/// algorithm's hash (salt = hash length) or ECDSA `r||s`.
+impl signet_notation::jws::JwsSigner for crate::keyref::SigningKey {
+    fn sign(
+        &self,
+        alg: signet_notation::jws::JwsAlgorithm,
+        input: &[u8],
+    ) -> signet_notation::Result<Vec<u8>> {
+        use signet_keys::{HashAlgorithm, SignaturePadding};
+        use signet_notation::jws::JwsAlgorithm as A;
+        let key = match self {
+            crate::keyref::SigningKey::File(k) => {
+                return signet_notation::jws::JwsSigner::sign(k, alg, input);
+            }
+            crate::keyref::SigningKey::Pkcs11(k) => k,
+        };
+        let key_type = key.public_key().key_type();
+        let expected = A::for_key_type(key_type)?;
+        if alg != expected {
+            return Err(signet_notation::Error::AlgorithmMismatch {
+                alg: alg.name().to_owned(),
+                key_type,
+                expected: expected.name().to_owned(),
+            });
+        }
+        let hash = match alg {
+            A::Ps256 | A::Es256 => HashAlgorithm::Sha256,
+            A::Ps384 | A::Es384 => HashAlgorithm::Sha384,
+            A::Ps512 | A::Es512 => HashAlgorithm::Sha512,
+        };
+        key.sign_message(input, hash, SignaturePadding::Pss, true)
+            .map_err(|e| signet_notation::Error::SigningFailed {
+                alg: alg.name().to_owned(),
+                reason: e.to_string(),
+            })
+    }
+}
+
 /// Reads a local signing key: unencrypted PEM, or a cosign encrypted key file (the password
 /// is asked for as `signet sign --key` asks for it).
 pub fn read_private_key(path: &Path) -> Result<PrivateKey> {

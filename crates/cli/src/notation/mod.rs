@@ -9,7 +9,9 @@
 //! * [`keys`], `signingkeys.json`.
 //! * [`truststore`], `truststore/x509/{ca,signingAuthority,tsa}/<store>/<file>`.
 //! * [`table`], Go `text/tabwriter` output (padding 3), as notation's `ls` commands print.
-//! * [`trust`], trust-store roots, the chain-to-root, validity and offline revocation checks.
+//! * [`trust`], trust-store roots (`ca:` and `tsa:`), the chain-to-root, validity and offline
+//!   revocation checks.
+//! * [`tsa`], the RFC 3161 timestamp authority client of `sign --timestamp-url`.
 //! * [`artifact`], `sign`, `ls`, `inspect` and `verify` on registry images and OCI layouts.
 
 pub mod artifact;
@@ -20,3 +22,4 @@ pub mod keys;
 pub mod table;
 pub mod trust;
 pub mod truststore;
+pub mod tsa;

@@ -6,15 +6,27 @@
 //! **Chain to a trust store** (authenticity): the envelope's chain must end in a certificate
 //! byte-identical to one of the certificates of the policy's `ca:` stores, that root must be
 //! self-signed, and every certificate must be signed by the next one. Validity periods are
-//! not part of this check: without an RFC 3161 timestamp they are the *authentic timestamp*
-//! validation ([`check_validity_at`]), as in the Notary Project verification steps.
+//! not part of this check: they are the *authentic timestamp* validation
+//! (`signet_notation_policy::verify_authentic_timestamp`: valid now, at the authentic signing
+//! time, or around a verified RFC 3161 timestamp), as in the Notary Project verification
+//! steps.
 //!
-//! **Revocation** is offline: there is no OCSP or CRL client here. A certificate that names no
-//! OCSP responder and no CRL distribution point cannot be revoked (notation-core-go's
-//! "non-revokable" result, which passes); a certificate that names one is reported as
-//! "revocation cannot be checked", which the specification counts as a failure of the
+//! **TSA roots** (authentic timestamp): the certificates of the policy's `tsa:` stores, each a
+//! root CA certificate (self-signed with a CA's constraints, subject = issuer), as
+//! notation-go's trust store requires of `tsa` stores; read only when timestamp verification
+//! is triggered, so a missing or bad `tsa` store fails that validation, not the command.
+//!
+//! **Revocation** is offline: there is no OCSP or CRL client here. As in notation-core-go the
+//! last certificate of a chain (the root) is never checked; any other certificate that names
+//! no OCSP responder (authorityInfoAccess) and no CRL distribution point cannot be revoked
+//! (the "non-revokable" result, which passes); one that names either would be looked up by
+//! notation, and here its status is unknown — notation-go's result when the responder or CRL
+//! cannot be reached: "signing certificate with subject … revocation status is unknown"
+//! (`timestamping certificate …` for a TSA chain). For the signing chain that fails the
 //! revocation validation (enforced under `strict`, logged under `permissive` and `audit`,
-//! nothing under `"revocation": "skip"`).
+//! not run under `skip` or `"revocation": "skip"`, and per `"revocation": "enforce"|"log"`);
+//! for a TSA chain it fails the authentic timestamp validation (notation-go checks a TSA
+//! chain's revocation whatever the `revocation` setting).
 
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -49,6 +61,66 @@ pub fn ca_roots(x509_root: &Path, policy: &TrustPolicy) -> Result<Vec<Certificat
     Ok(roots)
 }
 
+/// The certificates of the policy's `tsa:` stores (`truststore/x509/tsa/NAME/*`), each a
+/// root CA certificate ([`check_root_ca`]). A store that is missing or holds no certificate is
+/// an error, as in notation-go.
+pub fn tsa_roots(x509_root: &Path, policy: &TrustPolicy) -> Result<Vec<Certificate>> {
+    let mut roots = Vec::new();
+    for name in policy.trust_stores_of(TrustStoreType::Tsa) {
+        let listed = truststore::list_store(x509_root, "tsa", name)?;
+        if listed.is_empty() {
+            bail!("the trust store \"tsa:{name}\" does not exist or holds no certificate");
+        }
+        for file in listed {
+            let path = truststore::store_dir(x509_root, "tsa", name).join(&file.file);
+            for cert in truststore::read_certificate_file(&path)? {
+                check_root_ca(&cert).map_err(|reason| {
+                    anyhow!(
+                        "trusted certificate {} in trust store {name} of type tsa is invalid: certificate with subject {:?} is not a root CA certificate: {reason}",
+                        file.file,
+                        cert.subject()
+                    )
+                })?;
+                roots.push(cert);
+            }
+        }
+    }
+    Ok(roots)
+}
+
+/// Checks that `cert` is a root CA certificate as notation requires of TSA roots (Go's
+/// `cert.CheckSignatureFrom(cert)` and subject = issuer): [`check_self_signed_ca`], and it is
+/// self-issued. `Err` carries the reason.
+pub fn check_root_ca(cert: &Certificate) -> std::result::Result<(), String> {
+    check_self_signed_ca(cert)?;
+    if !cert.is_self_issued() {
+        return Err(format!(
+            "issuer ({}) and subject ({}) are not the same",
+            cert.issuer(),
+            cert.subject()
+        ));
+    }
+    Ok(())
+}
+
+/// Go's `cert.CheckSignatureFrom(cert)`: `cert` may sign certificates (basicConstraints, when
+/// present, says cA; keyUsage, when present, has keyCertSign) and is signed by its own key.
+/// `Err` carries the reason.
+pub fn check_self_signed_ca(cert: &Certificate) -> std::result::Result<(), String> {
+    if matches!(cert.basic_constraints(), Ok(Some((false, _)))) {
+        return Err("it is not a CA certificate (basicConstraints cA is false)".to_owned());
+    }
+    match cert.key_usage() {
+        Ok(Some(ku)) if !ku.key_cert_sign() => {
+            return Err("its keyUsage does not allow keyCertSign".to_owned());
+        }
+        Err(e) => return Err(e.to_string()),
+        _ => {}
+    }
+    cert.verify_signed_by(cert)
+        .map_err(|e| format!("it is not signed by its own key: {e}"))
+}
+
 /// Checks that `chain` (leaf first) ends in one of `roots` (byte-identical), that root being
 /// self-signed, and that every certificate is signed by the next one.
 pub fn check_chain_to_roots(chain: &[Certificate], roots: &[Certificate]) -> Result<()> {
@@ -78,35 +150,30 @@ pub fn subject_attributes(cert: &Certificate) -> Result<Vec<(String, String)>> {
     Ok(dn.attributes().to_vec())
 }
 
-/// Checks that every certificate of `chain` is valid at `at`.
-pub fn check_validity_at(chain: &[Certificate], at: SystemTime) -> Result<()> {
-    for cert in chain {
-        if at < cert.not_before() {
-            bail!(
-                "certificate with subject {:?} is not valid yet, it will be valid from {}",
-                cert.subject(),
-                truststore::go_time(cert.not_before())
-            );
-        }
-        if at > cert.not_after() {
-            bail!(
-                "certificate with subject {:?} is not valid anymore, it was valid until {}",
-                cert.subject(),
-                truststore::go_time(cert.not_after())
-            );
-        }
-    }
-    Ok(())
+/// What a chain given to [`check_revocation_offline`] is for (notation-core-go's
+/// `purpose.CodeSigning` / `purpose.Timestamping`), which names its certificates in errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChainPurpose {
+    /// The signing chain of a signature.
+    CodeSigning,
+    /// The TSA chain of a timestamp countersignature.
+    Timestamping,
 }
 
-/// The offline revocation check: passes when no certificate of the chain can be revoked
-/// (names no OCSP responder and no CRL distribution point), fails ("revocation cannot be
-/// checked") otherwise.
-pub fn check_revocation_offline(chain: &[Certificate]) -> Result<()> {
-    for cert in chain {
+/// The offline revocation check of `chain` (leaf first): passes when no certificate but the
+/// root can be revoked (names no OCSP responder and no CRL distribution point); otherwise the
+/// status of the first such certificate is unknown, notation-go's failure when OCSP and CRL
+/// cannot be reached.
+pub fn check_revocation_offline(chain: &[Certificate], purpose: ChainPurpose) -> Result<()> {
+    let checked = chain.len().saturating_sub(1);
+    for cert in &chain[..checked] {
         if cert.names_revocation_source()? {
+            let role = match purpose {
+                ChainPurpose::CodeSigning => "signing",
+                ChainPurpose::Timestamping => "timestamping",
+            };
             bail!(
-                "revocation cannot be checked: certificate with subject {:?} names an OCSP responder or CRL distribution point, and no revocation client is available",
+                "{role} certificate with subject {:?} revocation status is unknown: revocation cannot be checked, the certificate names an OCSP responder or CRL distribution point and signet has no OCSP or CRL client",
                 cert.subject()
             );
         }

@@ -425,7 +425,7 @@ async fn finish(
                 .and_then(|c| c.public_key())
                 .with_context(|| format!("the certificate of signing request {id}"))?,
         ),
-        None => operation_key(client, &v).await,
+        None => operation_key(client, &v, "the signature is not checked").await,
     };
     if let Some(key) = &key {
         check_signature(key, hash, padding, encoding, &digest, &signature).with_context(|| {
@@ -504,9 +504,13 @@ pub async fn signature_of(client: &Client, v: &Value) -> Result<Vec<u8>> {
         .await
 }
 
-/// The public key of the request's operation; `None` (with a warning) when the caller may
-/// not read it.
-async fn operation_key(client: &Client, v: &Value) -> Option<signet_crypto::PublicKey> {
+/// The public key of the request's operation; `None` (with a warning ending in `consequence`,
+/// e.g. "the signature is not checked") when the caller may not read it.
+pub async fn operation_key(
+    client: &Client,
+    v: &Value,
+    consequence: &str,
+) -> Option<signet_crypto::PublicKey> {
     let product = v.get("idProduct").and_then(Value::as_str)?;
     let op = v.get("idProductOperation").and_then(Value::as_str)?;
     let path = format!(
@@ -525,7 +529,7 @@ async fn operation_key(client: &Client, v: &Value) -> Option<signet_crypto::Publ
         Ok(k) => Some(k),
         Err(e) => {
             eprintln!(
-                "WARNING: cannot read the operation's public key ({}); the signature is not checked",
+                "WARNING: cannot read the operation's public key ({}); {consequence}",
                 crate::exit::render(&e)
             );
             None
