@@ -2235,7 +2235,7 @@ impl TsaServer {
             );
         }
         env.write("tsa-server.py", TSA_SERVER);
-        let mut child = std::process::Command::new("python3")
+        let mut child = std::process::Command::new("/usr/bin/python3")
             .arg(env.path("tsa-server.py"))
             .arg(env.path("tsa"))
             .stdout(std::process::Stdio::piped())
@@ -2402,7 +2402,7 @@ fn timestamped_signatures_sign_inspect_and_verify() {
         std::fs::write(env.path("envelope"), bytes).unwrap();
         sh(
             env.dir.path(),
-            &format!("python3 extract.py {media_type} envelope"),
+            &format!("/usr/bin/python3 extract.py {media_type} envelope"),
         );
         let verified = sh(
             env.dir.path(),
@@ -2930,7 +2930,7 @@ fn plugin_key_signs_with_a_timestamp() {
     let tsa = TsaServer::start(&env);
     let dir = home_config(&env).join("plugins/pykms");
     std::fs::create_dir_all(&dir).unwrap();
-    let plugin = r#"#!/usr/bin/env python3
+    let plugin = r#"#!/usr/bin/python3
 import base64, json, os, sys
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec

@@ -313,7 +313,7 @@ fn plugin_protocol_signs_through_the_service() {
             assert_eq!(signature.len(), 96);
             sh(
                 &dir,
-                "python3 -c \"
+                "/usr/bin/python3 -c \"
 import sys
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec

@@ -115,7 +115,7 @@ except Exception as e:
     sys.exit(1)
 print("verified")
 "#;
-    let out = Command::new("python3")
+    let out = Command::new("/usr/bin/python3")
         .args(["-c", SCRIPT, pem, hash.name()])
         .arg(STANDARD.encode(digest))
         .arg(STANDARD.encode(raw))
