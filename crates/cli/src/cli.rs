@@ -138,6 +138,13 @@ pub enum Command {
         /// The image.
         image: String,
     },
+    /// Find the `pkcs11:` URIs of keys on PKCS#11 tokens (cosign's pkcs11-tool).
+    #[command(name = "pkcs11-tool")]
+    Pkcs11Tool {
+        /// What to list.
+        #[command(subcommand)]
+        command: crate::commands::pkcs11::Pkcs11Command,
+    },
     /// Your own PKI: root and intermediate CAs, code-signing leaves, CSRs.
     Pki {
         /// What to create.

@@ -712,3 +712,100 @@ fn public_key_and_notation_signatures_with_token_keys() {
         "{out:?}"
     );
 }
+
+/// `signet pkcs11-tool list-tokens` and `list-keys-uris` print what cosign's pkcs11-tool
+/// prints; every listed URI opens its key (the PIN from COSIGN_PKCS11_PIN, never in the URI).
+#[test]
+fn pkcs11_tool_lists_tokens_and_key_uris() {
+    let env = Env::new();
+    let hsm = Hsm::new(&env);
+    let d = env.dir.path();
+    sh(
+        d,
+        "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out a.p8 \
+         && openssl pkey -in a.p8 -pubout -out a.pub \
+         && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out b.p8 \
+         && openssl pkey -in b.p8 -pubout -out b.pub",
+    );
+    hsm.import(&env.path("a.p8"), "first key", "0a01");
+    hsm.import(&env.path("b.p8"), "second", "0b02");
+
+    let out = hsm.run(
+        &env,
+        &["pkcs11-tool", "list-tokens", "--module-path", MODULE],
+        &[],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let tokens = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        tokens.contains(&format!("Listing tokens of PKCS11 module '{MODULE}'")),
+        "{tokens}"
+    );
+    assert!(tokens.contains(&format!("\tLabel: {TOKEN}\n")), "{tokens}");
+    let slot = tokens
+        .lines()
+        .find_map(|l| l.strip_prefix("Token in slot "))
+        .expect("a slot")
+        .trim()
+        .to_owned();
+
+    let pin = [("COSIGN_PKCS11_PIN", PIN)];
+    let out = hsm.run(
+        &env,
+        &[
+            "pkcs11-tool",
+            "list-keys-uris",
+            "--module-path",
+            MODULE,
+            "--slot-id",
+            &slot,
+        ],
+        &pin,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let keys = String::from_utf8(out.stdout).unwrap();
+    assert!(keys.contains("\tLabel: first key\n\tID: 0a01\n"), "{keys}");
+    assert!(keys.contains("\tLabel: second\n\tID: 0b02\n"), "{keys}");
+    let uris: Vec<&str> = keys
+        .lines()
+        .filter_map(|l| l.strip_prefix("\tURI: "))
+        .collect();
+    assert_eq!(uris.len(), 2, "{keys}");
+    for uri in uris {
+        assert!(!uri.contains("pin"), "{uri}");
+        let out = hsm.run(&env, &["public-key", "--key", uri], &pin);
+        assert!(out.status.success(), "{uri}: {out:?}");
+        let expected = if uri.contains("first") {
+            "a.pub"
+        } else {
+            "b.pub"
+        };
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            std::fs::read_to_string(env.path(expected)).unwrap()
+        );
+    }
+
+    // A relative module path and a missing module fail with one line.
+    let err = hsm.fails(
+        &env,
+        &[
+            "pkcs11-tool",
+            "list-tokens",
+            "--module-path",
+            "libsofthsm2.so",
+        ],
+        &[],
+    );
+    assert!(err.contains("absolute"), "{err}");
+    hsm.fails(
+        &env,
+        &[
+            "pkcs11-tool",
+            "list-tokens",
+            "--module-path",
+            "/nonexistent/module.so",
+        ],
+        &[],
+    );
+}

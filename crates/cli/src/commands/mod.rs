@@ -5,6 +5,7 @@ mod generate;
 mod keys;
 mod manage;
 pub mod notation;
+pub mod pkcs11;
 pub mod pki;
 mod policy;
 pub mod remote;
@@ -65,6 +66,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         } => manage::triangulate(&image, kind, &registry).await,
         Command::Tree { registry, image } => manage::tree(&image, &registry).await,
         Command::Pki { command } => pki::run(command).await,
+        Command::Pkcs11Tool { command } => pkcs11::run(command),
         Command::Notation { command } => notation::run(command),
         Command::Remote(args) => remote::run(args).await,
         // main runs the service on its own runtime; never reached.
