@@ -32,11 +32,16 @@
 //!
 //! Decisions:
 //! * Serial numbers: 16 random bytes, positive, always 16 bytes long when encoded.
-//! * Validity starts at `now` (whole seconds; never before the issuer's `notBefore`, because
-//!   cosign checks the chain at the leaf's `notBefore`). The issuer's validity bounds the
-//!   child: a `notAfter` past the issuer's is **clamped** to the issuer's (with a warning in
-//!   [`IssuedCert::warnings`] when the validity was asked for explicitly, silently for the
-//!   defaults); an issuer that is expired or not yet valid at `now` is refused.
+//! * Validity: `notBefore` is `now` (whole seconds) **backdated** by [`NOT_BEFORE_BACKDATE`]
+//!   (5 minutes), as public CAs do, so that a timestamp taken just after issuance (its range
+//!   `genTime ± accuracy` must lie inside the validity for Notary Project verifiers) and
+//!   verifiers whose clocks are slightly behind see a valid certificate; it is never before
+//!   the issuer's `notBefore` (cosign checks the chain at the leaf's `notBefore`). Roots are
+//!   backdated too. `notAfter` is `now` plus the validity days (not backdated). The issuer's
+//!   validity bounds the child: a `notAfter` past the issuer's is **clamped** to the issuer's
+//!   (with a warning in [`IssuedCert::warnings`] when the validity was asked for explicitly,
+//!   silently for the defaults); an issuer that is expired or not yet valid at `now` (the real
+//!   issuance time, not the backdated one) is refused.
 //! * Path length: an intermediate gets `pathlen:0` unless asked otherwise; under an issuer
 //!   with `pathlen:N` it may ask for at most `N-1`, and an issuer with `pathlen:0` cannot issue
 //!   CAs at all (refused). Roots are unconstrained unless asked.
@@ -95,6 +100,19 @@ pub const DEFAULT_INTERMEDIATE_DAYS: u32 = 1825;
 pub const DEFAULT_LEAF_DAYS: u32 = 365;
 /// The longest validity accepted, in days (100 years).
 pub const MAX_VALIDITY_DAYS: u32 = 36_500;
+/// How far before the issuance time every issued certificate's `notBefore` is set (5
+/// minutes; never before the issuer's `notBefore`).
+///
+/// A Notary Project verifier (signet's and notation-go alike) requires the whole timestamp
+/// range `genTime ± accuracy` to lie inside each signing certificate's validity, so a
+/// certificate valid only from the second it was issued fails a timestamp taken within the
+/// TSA's accuracy (typically ±1 s) of issuance; a verifier whose clock is slightly behind the
+/// issuer's also sees it "not yet valid". Public CAs backdate for the same reasons (the CA/B
+/// Forum allows up to 48 hours; Let's Encrypt uses one hour). Five minutes is the clock skew
+/// commonly tolerated between machines (Kerberos' default) and far above TSA accuracies, while
+/// keeping small the window in which a signature or timestamp predating the certificate is
+/// accepted.
+pub const NOT_BEFORE_BACKDATE: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 /// Errors from issuing certificates and CSRs.
 #[derive(Debug, thiserror::Error)]
@@ -489,7 +507,8 @@ impl<'a> CaIssuer<'a> {
     }
 
     /// The validity window of a child asked to live `days` (else `default_days`) from `now`,
-    /// bounded by this CA; only an explicit `days` that gets clamped is warned about.
+    /// backdated by [`NOT_BEFORE_BACKDATE`] and bounded by this CA (which must be valid at
+    /// `now` itself); only an explicit `days` that gets clamped is warned about.
     fn child_validity(
         &self,
         now: SystemTime,
@@ -1354,6 +1373,8 @@ fn asn1_time(t: &x509_parser::time::ASN1Time) -> Result<OffsetDateTime, IssueErr
         .map_err(|e| IssueError::BadIssuerCertificate(format!("validity out of range: {e}")))
 }
 
+/// The validity window of a certificate issued at `now` for `days`: from `now` backdated by
+/// [`NOT_BEFORE_BACKDATE`] to `now + days` (the caller bounds it by the issuer's).
 fn validity(
     now: OffsetDateTime,
     days: u32,
@@ -1363,10 +1384,13 @@ fn validity(
             "the validity must be between 1 and {MAX_VALIDITY_DAYS} days, not {days}"
         )));
     }
+    let out_of_range = || IssueError::InvalidRequest("the validity is out of range".to_owned());
     let not_after = now
         .checked_add(time::Duration::days(i64::from(days)))
-        .ok_or_else(|| IssueError::InvalidRequest("the validity is out of range".to_owned()))?;
-    Ok((now, not_after))
+        .ok_or_else(out_of_range)?;
+    let backdate = time::Duration::try_from(NOT_BEFORE_BACKDATE).map_err(|_| out_of_range())?;
+    let not_before = now.checked_sub(backdate).ok_or_else(out_of_range)?;
+    Ok((not_before, not_after))
 }
 
 fn day(t: OffsetDateTime) -> String {
@@ -1468,20 +1492,22 @@ mod tests {
         // 16-byte positive serial.
         assert_eq!(root.raw_serial().len(), 16);
         assert!(root.raw_serial()[0] < 0x80);
-        // 3650 days from now.
+        // From 5 minutes before now (backdated) to 3650 days from now.
         let nb = root.validity().not_before.timestamp();
         let na = root.validity().not_after.timestamp();
-        assert_eq!(nb, 1_700_000_000);
-        assert_eq!(na - nb, 3650 * 86400);
+        assert_eq!(nb, 1_700_000_000 - 300);
+        assert_eq!(na, 1_700_000_000 + 3650 * 86400);
 
         let inter = cert(&p.inter.der);
         let bc = inter.basic_constraints().unwrap().unwrap();
         assert!(bc.critical && bc.value.ca);
         assert_eq!(bc.value.path_len_constraint, Some(0));
         assert_eq!(inter.issuer().as_raw(), root.subject().as_raw());
+        // Issued at the root's issuance time: its backdated notBefore is the root's.
+        assert_eq!(inter.validity().not_before.timestamp(), nb);
         assert_eq!(
-            inter.validity().not_after.timestamp() - inter.validity().not_before.timestamp(),
-            1825 * 86400
+            inter.validity().not_after.timestamp(),
+            1_700_000_000 + 1825 * 86400
         );
         // x509-parser cannot verify ECDSA with SHA-512 (P-521); openssl does in the CLI tests.
         if kt != KeyType::P521 {
@@ -1598,12 +1624,108 @@ mod tests {
         let later = now() + Duration::from_secs(1826 * 86400);
         let err = issue_leaf(&leaf_req(), &key.public_key(), &ca, later).unwrap_err();
         assert!(err.to_string().contains("expired"), "{err}");
-        let earlier = now() - Duration::from_secs(60);
+        let earlier = now() - NOT_BEFORE_BACKDATE - Duration::from_secs(1);
         let err = issue_leaf(&leaf_req(), &key.public_key(), &ca, earlier).unwrap_err();
-        assert!(err.to_string().contains("valid only from"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("valid only from 2023-11-14 22:08:20 UTC"),
+            "{err}"
+        );
         // Zero days is refused.
         req.validity_days = Some(0);
         assert!(issue_leaf(&req, &key.public_key(), &ca, now()).is_err());
+    }
+
+    #[test]
+    fn not_before_is_backdated_and_clamped_to_the_issuer() {
+        let secs = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+        let validity = |der: &[u8]| {
+            let c = cert(der);
+            (
+                c.validity().not_before.timestamp(),
+                c.validity().not_after.timestamp(),
+            )
+        };
+        let backdate = NOT_BEFORE_BACKDATE.as_secs() as i64;
+        assert_eq!(backdate, 300);
+        let t0 = now();
+        let root_key = PrivateKey::generate(KeyType::P256).unwrap();
+        let mut root_req = RootRequest::new(dn("/CN=Root"));
+        root_req.path_len = Some(1);
+        let root = issue_root(&root_req, &root_key, t0).unwrap();
+        // A root is backdated; its notAfter is not.
+        assert_eq!(
+            validity(&root.der),
+            (secs(t0) - backdate, secs(t0) + 3650 * 86400)
+        );
+        let root_ca = CaIssuer::new(&root.der, &root_key).unwrap();
+        let key = PrivateKey::generate(KeyType::P256).unwrap();
+
+        // At a clock reading inside the root's backdated window (100 s before the root was
+        // issued): backdating would start before the root, so it is clamped to the root's
+        // notBefore.
+        let t1 = t0 - Duration::from_secs(100);
+        let req = IntermediateRequest::new(dn("/CN=Early"));
+        let early = issue_intermediate(&req, &key.public_key(), &root_ca, t1).unwrap();
+        assert_eq!(
+            validity(&early.der),
+            (secs(t0) - backdate, secs(t1) + 1825 * 86400)
+        );
+        // A minute after the root: backdated by the full amount, not clamped.
+        let t1 = t0 + Duration::from_secs(60);
+        let early = issue_intermediate(&req, &key.public_key(), &root_ca, t1).unwrap();
+        assert_eq!(
+            validity(&early.der),
+            (secs(t1) - backdate, secs(t1) + 1825 * 86400)
+        );
+
+        // An hour after the root: backdated by the full amount.
+        let t2 = t0 + Duration::from_secs(3600);
+        let req = IntermediateRequest::new(dn("/CN=Late"));
+        let inter_key = PrivateKey::generate(KeyType::P256).unwrap();
+        let inter = issue_intermediate(&req, &inter_key.public_key(), &root_ca, t2).unwrap();
+        let (inter_nb, _) = validity(&inter.der);
+        assert_eq!(inter_nb, secs(t2) - backdate);
+        let ca = CaIssuer::new(&inter.der, &inter_key).unwrap();
+
+        // Whether the issuer is valid is decided at the real issuance time, not the backdated
+        // one: a second before the intermediate's notBefore is refused, its notBefore is not
+        // (and the leaf's notBefore is clamped to it), nor is any time up to the
+        // intermediate's own issuance (still clamped), and a leaf issued later is backdated
+        // from its own issuance time.
+        let before = t2 - NOT_BEFORE_BACKDATE - Duration::from_secs(1);
+        let err = issue_leaf(&leaf_req(), &key.public_key(), &ca, before).unwrap_err();
+        assert!(matches!(err, IssueError::IssuerNotValid { .. }), "{err}");
+        let at = t2 - NOT_BEFORE_BACKDATE;
+        let leaf = issue_leaf(&leaf_req(), &key.public_key(), &ca, at).unwrap();
+        assert_eq!(validity(&leaf.der), (inter_nb, secs(at) + 365 * 86400));
+        let t3 = t2 - Duration::from_secs(100);
+        let leaf = issue_leaf(&leaf_req(), &key.public_key(), &ca, t3).unwrap();
+        assert_eq!(validity(&leaf.der), (inter_nb, secs(t3) + 365 * 86400));
+        let t4 = t2 + Duration::from_secs(1000);
+        let leaf = issue_leaf(&leaf_req(), &key.public_key(), &ca, t4).unwrap();
+        assert_eq!(
+            validity(&leaf.der),
+            (secs(t4) - backdate, secs(t4) + 365 * 86400)
+        );
+
+        // From a CSR too.
+        let csr = create_csr(
+            &key,
+            &CsrRequest {
+                subject: dn("/CN=From CSR"),
+                emails: vec!["csr@linuxera.org".into()],
+                oidc_issuer: Some(ISSUER.into()),
+                ..CsrRequest::default()
+            },
+        )
+        .unwrap();
+        let info = parse_csr(&csr).unwrap();
+        let issued = issue_leaf_from_csr(&info, &LeafRequest::default(), &ca, t4).unwrap();
+        assert_eq!(
+            validity(&issued.cert.der),
+            (secs(t4) - backdate, secs(t4) + 365 * 86400)
+        );
     }
 
     #[test]

@@ -354,3 +354,122 @@ fn csr_signed_by_an_external_ca(#[case] kt: KeyType) {
     let err = check_chain_for_key(&chain, &key.public_key(), early).unwrap_err();
     assert!(matches!(err, ChainUploadError::NotYetValid { .. }), "{err}");
 }
+
+/// Seconds since the epoch, as `openssl verify -attime` takes them.
+fn unix(t: SystemTime) -> String {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string()
+}
+
+/// `openssl verify` of `leaf.pem` against `root.pem` (trusted) and `inter.pem` at `at`:
+/// whether it passed, and what it printed.
+fn verify_at(dir: &Path, at: SystemTime) -> (bool, String) {
+    let out = Command::new("openssl")
+        .args([
+            "verify",
+            "-attime",
+            &unix(at),
+            "-CAfile",
+            "root.pem",
+            "-untrusted",
+            "inter.pem",
+            "leaf.pem",
+        ])
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// signet backdates what it issues by `NOT_BEFORE_BACKDATE`, roots included, and clamps to
+/// the issuer's `notBefore` (an openssl CA's starts at the moment openssl made it); openssl
+/// reads the same validity and accepts the chain exactly from the leaf's `notBefore` (where
+/// cosign checks it) and not a second earlier.
+#[test]
+fn issued_certificates_are_backdated_and_openssl_agrees() {
+    let backdate = issue::NOT_BEFORE_BACKDATE;
+    let profile = CertProfile::parse(PROFILE.as_bytes()).unwrap();
+    let req = LeafRequest::from_profile(&profile, "backdated").unwrap();
+    let leaf_key = HsmKey::generate(KeyType::P256);
+
+    // All signet: every notBefore is the issuance time minus the backdate.
+    let now = SystemTime::now();
+    let root_key = HsmKey::generate(KeyType::P256);
+    let root = issue::issue_root(
+        &RootRequest::new(dn("/O=Acme/CN=Backdated Root")),
+        &root_key,
+        now,
+    )
+    .unwrap();
+    let inter_key = HsmKey::generate(KeyType::P256);
+    let root_ca = CaIssuer::new(&root.der, &root_key).unwrap();
+    let inter = issue::issue_intermediate(
+        &IntermediateRequest::new(dn("/O=Acme/CN=Backdated Intermediate")),
+        &inter_key.public_key(),
+        &root_ca,
+        now,
+    )
+    .unwrap();
+    let inter_ca = CaIssuer::new(&inter.der, &inter_key).unwrap();
+    let leaf = issue::issue_leaf(&req, &leaf_key.public_key(), &inter_ca, now).unwrap();
+    let whole = |t: SystemTime| {
+        std::time::UNIX_EPOCH
+            + Duration::from_secs(t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs())
+    };
+    let start = whole(now) - backdate;
+    for c in [&root, &inter, &leaf] {
+        assert_eq!(cert(&c.der).not_before(), start);
+    }
+    assert_eq!(
+        cert(&leaf.der).not_after(),
+        whole(now) + Duration::from_secs(365 * 86_400)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("root.pem"), &root.pem).unwrap();
+    std::fs::write(d.join("inter.pem"), &inter.pem).unwrap();
+    std::fs::write(d.join("leaf.pem"), &leaf.pem).unwrap();
+    let (ok, out) = verify_at(d, start);
+    assert!(ok, "{out}");
+    let (ok, out) = verify_at(d, start - Duration::from_secs(1));
+    assert!(!ok && out.contains("not yet valid"), "{out}");
+
+    // Under an openssl CA (not backdated): a leaf issued a minute after it is clamped to its
+    // notBefore; one issued ten minutes after it is backdated by the full amount.
+    external_ca(d, "External Root");
+    let int = read_cert(d, "int.pem");
+    let int_key =
+        PrivateKey::from_unencrypted_pem(&std::fs::read_to_string(d.join("int.key")).unwrap())
+            .unwrap();
+    let ext_ca = CaIssuer::new(int.der(), &int_key).unwrap();
+    let soon = int.not_before() + Duration::from_secs(60);
+    let clamped = issue::issue_leaf(&req, &leaf_key.public_key(), &ext_ca, soon).unwrap();
+    assert_eq!(cert(&clamped.der).not_before(), int.not_before());
+    let later = int.not_before() + Duration::from_secs(600);
+    let backdated = issue::issue_leaf(&req, &leaf_key.public_key(), &ext_ca, later).unwrap();
+    assert_eq!(cert(&backdated.der).not_before(), later - backdate);
+    // A second before the openssl CA's notBefore it is not valid yet: refused.
+    let err = issue::issue_leaf(
+        &req,
+        &leaf_key.public_key(),
+        &ext_ca,
+        int.not_before() - Duration::from_secs(1),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("valid only from"), "{err}");
+
+    std::fs::copy(d.join("ca.pem"), d.join("root.pem")).unwrap();
+    std::fs::copy(d.join("int.pem"), d.join("inter.pem")).unwrap();
+    std::fs::write(d.join("leaf.pem"), &clamped.pem).unwrap();
+    let (ok, out) = verify_at(d, int.not_before());
+    assert!(ok, "{out}");
+    let (ok, out) = verify_at(d, int.not_before() - Duration::from_secs(1));
+    assert!(!ok && out.contains("not yet valid"), "{out}");
+}
