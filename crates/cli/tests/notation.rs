@@ -1425,7 +1425,8 @@ fn registry_credentials_from_flags_and_environment() {
         .unwrap();
     let err = assert_fail(&out);
     assert!(err.contains("rejected"), "{err}");
-    // A password alone would be an identity token: refused with a clear message.
+    // A password alone is an identity token; this registry asks for Basic authentication,
+    // which needs a username: a clear message, without the token.
     let err = assert_fail(&env.run(&["notation", "ls", "-p", "s3cret-pw", &reference]));
     assert!(err.contains("identity token"), "{err}");
     assert!(!err.contains("s3cret-pw"), "{err}");
@@ -3267,10 +3268,8 @@ fn remote_signing_service_signs_with_a_timestamp() {
         &pat,
         &["product", "approve", "-I", p["id"].as_str().unwrap()],
     );
-    // The service's certificates are valid from the moment they are issued (no backdating),
-    // and the TSA's accuracy is 1 s: a timestamp within a second of issuance "can be before"
-    // the certificate's validity and fails, as in notation-go.
-    std::thread::sleep(std::time::Duration::from_millis(2100));
+    // No wait: the service backdates its certificates (signet_pki::issue::NOT_BEFORE_BACKDATE),
+    // so a timestamp taken right after issuance (genTime ± the TSA's 1 s) is inside them.
     let chain = env.p("ca-chain.pem");
     assert!(
         srv.remote(&env, &admin, &["pki", "ca", "get", "-O", &chain])
@@ -3333,5 +3332,85 @@ fn remote_signing_service_signs_with_a_timestamp() {
         let tree = env.ok(&["notation", "inspect", "--oci-layout", &reference]);
         assert!(tree.contains("timestamp signature"), "{tree}");
         assert!(tree.contains("issued to: CN=good TSA"), "{tree}");
+    }
+}
+
+/// As notation: `-p` (or `NOTATION_PASSWORD`) without a username is an identity token, exchanged
+/// at the registry's token service with a refresh-token grant (docker-registry in token mode,
+/// the testkit's token server accepting one identity token): sign, ls, inspect and verify work
+/// with it, a wrong token is rejected without being printed.
+#[test]
+fn identity_token_from_a_password_without_username() {
+    const ID_TOKEN: &str = "cli-identity-token-3b9d";
+    let reg = signet_testkit::TestRegistry::builder()
+        .token_auth()
+        .credentials("pusher", "push-pw")
+        .identity_token(ID_TOKEN)
+        .start();
+    let addr = reg.addr();
+    let env = Env::new();
+    notation_setup(&env);
+    let pushed = reg.push_random_image("team/app", "v1");
+    let scope = format!("{addr}/team/app");
+    strict_policy(&env, &scope);
+    let reference = format!("{scope}@{}", pushed.digest);
+    let refresh_grants = || {
+        reg.token_server()
+            .unwrap()
+            .form_log()
+            .iter()
+            .filter(|f| {
+                f.iter()
+                    .any(|(k, v)| k == "grant_type" && v == "refresh_token")
+            })
+            .count()
+    };
+
+    // A wrong token: one refused grant, a one-line error that does not show it.
+    let err = assert_fail(&env.run(&["notation", "ls", "-p", "wrong-id-token", &reference]));
+    assert!(err.contains("identity token"), "{err}");
+    assert!(err.contains("rejected"), "{err}");
+    assert!(!err.contains("wrong-id-token"), "the token leaked: {err}");
+    assert_eq!(refresh_grants(), 1);
+
+    let (stdout, stderr) = assert_ok(&env.run(&["notation", "sign", "-p", ID_TOKEN, &reference]));
+    assert!(
+        stdout.starts_with(&format!("Successfully signed {reference}\n")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(ID_TOKEN) && !stderr.contains(ID_TOKEN));
+    let after_sign = refresh_grants();
+    assert!(after_sign > 1, "sign did not use the identity token");
+    let (stdout, _) = assert_ok(&env.run(&["notation", "ls", "--password", ID_TOKEN, &reference]));
+    assert_eq!(listed(&stdout).len(), 1, "{stdout}");
+    let with_env = |args: &[&str]| {
+        env.signet()
+            .env("NOTATION_PASSWORD", ID_TOKEN)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let (stdout, _) = assert_ok(&with_env(&[
+        "notation", "inspect", "-o", "json", &reference,
+    ]));
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["signatures"].as_array().unwrap().len(), 1, "{json}");
+    let (stdout, _) = assert_ok(&with_env(&["notation", "verify", &reference]));
+    assert_eq!(
+        stdout,
+        format!("Successfully verified signature for {reference}\n")
+    );
+    assert!(refresh_grants() > after_sign + 2);
+    // Every form sent by signet names its client and the registry's service.
+    let service = reg.token_server().unwrap().service().to_string();
+    for form in reg.token_server().unwrap().form_log() {
+        assert!(
+            form.contains(&("client_id".to_string(), "signet".to_string())),
+            "{form:?}"
+        );
+        assert!(
+            form.contains(&("service".to_string(), service.clone())),
+            "{form:?}"
+        );
     }
 }

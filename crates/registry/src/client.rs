@@ -811,8 +811,9 @@ impl RegistryClient {
         match scheme {
             None => Ok(None),
             Some(Scheme::Basic) => match self.credential(&repo.registry).await? {
-                Some(c) => basic_header(&repo.registry, &c).map(Some),
-                None => Ok(None),
+                // An identity token cannot do Basic: the 401 that follows says so.
+                Some(c) if !token_only(&c) => basic_header(&repo.registry, &c).map(Some),
+                _ => Ok(None),
             },
             Some(Scheme::Bearer { realm, service }) => {
                 let token = self
@@ -878,6 +879,17 @@ impl RegistryClient {
                 .schemes
                 .insert(repo.registry.clone(), Scheme::Basic);
             match self.credential(&repo.registry).await? {
+                // oras-go's "missing username or password for basic auth".
+                Some(c) if token_only(&c) => {
+                    return Err(Error::Unauthorized {
+                        registry: repo.registry.clone(),
+                        repository: repo.name.clone(),
+                        credentials: format!(
+                            "the identity token from {} cannot be used: the registry asks for Basic authentication, which needs a username and password",
+                            c.source
+                        ),
+                    });
+                }
                 Some(c) if !had_auth => basic_header(&repo.registry, &c)?,
                 // Credentials were sent and refused, or there are none.
                 _ => return Err(self.unauthorized(repo).await),
@@ -964,7 +976,7 @@ impl RegistryClient {
 
     async fn unauthorized(&self, repo: &Repo) -> Error {
         let credentials = match self.credential(&repo.registry).await {
-            Ok(Some(c)) if c.identity_token.is_some() && c.username.is_empty() => {
+            Ok(Some(c)) if token_only(&c) => {
                 format!("the identity token from {} was rejected", c.source)
             }
             Ok(Some(c)) => format!(
@@ -1025,7 +1037,8 @@ impl RegistryClient {
                     .to_string(),
             ));
         }
-        let req = match cred.as_ref().and_then(|c| c.identity_token.as_ref()) {
+        let refresh_token = cred.as_ref().and_then(|c| c.identity_token.as_ref());
+        let req = match refresh_token {
             Some(refresh) => {
                 // OAuth2 refresh-token grant, as docker does with an identity token.
                 let mut form =
@@ -1070,7 +1083,20 @@ impl RegistryClient {
         }
         if !status.is_success() {
             let body = resp.bytes().await.unwrap_or_default();
-            let msg = registry_message(&body);
+            let oauth = oauth_error(&body);
+            if refresh_token.is_some()
+                && status == StatusCode::BAD_REQUEST
+                && oauth
+                    .as_ref()
+                    .is_some_and(|(code, _)| code == "invalid_grant")
+            {
+                // RFC 6749's answer to an expired, revoked or unknown refresh token.
+                return Err(self.unauthorized(repo).await);
+            }
+            let mut msg = registry_message(&body);
+            if msg.is_empty() {
+                msg = oauth.map(|(_, m)| m).unwrap_or_default();
+            }
             return Err(token_err(format!(
                 "status {}{}",
                 status.as_u16(),
@@ -1100,6 +1126,30 @@ impl RegistryClient {
         self.state().tokens.insert(key, token.clone());
         Ok(token)
     }
+}
+
+/// Whether `c` is an identity token alone (no password to send with Basic authentication).
+fn token_only(c: &Credential) -> bool {
+    c.identity_token.is_some() && c.password.is_empty()
+}
+
+/// An OAuth2 error response (RFC 6749 section 5.2): its `error` code and a one-line message
+/// (`code: description`, at most 200 characters).
+fn oauth_error(body: &[u8]) -> Option<(String, String)> {
+    #[derive(serde::Deserialize)]
+    struct OAuthError {
+        error: String,
+        #[serde(default)]
+        error_description: String,
+    }
+    let e: OAuthError = serde_json::from_slice(body).ok()?;
+    let text = if e.error_description.is_empty() {
+        e.error.clone()
+    } else {
+        format!("{}: {}", e.error, e.error_description)
+    };
+    let text = text.chars().filter(|c| !c.is_control()).take(200).collect();
+    Some((e.error, text))
 }
 
 fn scope(repo: &Repo, actions: &str) -> String {
@@ -1349,6 +1399,23 @@ mod tests {
         assert_eq!(registry_message(b"<html>"), "");
         let long = format!(r#"{{"errors":[{{"message":"{}"}}]}}"#, "x".repeat(500));
         assert_eq!(registry_message(long.as_bytes()).len(), 200);
+    }
+
+    #[test]
+    fn oauth_error_messages() {
+        let (code, msg) =
+            oauth_error(br#"{"error":"invalid_grant","error_description":"expired"}"#).unwrap();
+        assert_eq!(
+            (code.as_str(), msg.as_str()),
+            ("invalid_grant", "invalid_grant: expired")
+        );
+        let (code, msg) = oauth_error(br#"{"error":"invalid_request"}"#).unwrap();
+        assert_eq!(
+            (code.as_str(), msg.as_str()),
+            ("invalid_request", "invalid_request")
+        );
+        assert!(oauth_error(br#"{"errors":[]}"#).is_none());
+        assert!(oauth_error(b"<html>").is_none());
     }
 
     #[test]

@@ -231,3 +231,142 @@ async fn bearer_wrong_credentials() {
     assert!(matches!(e, Error::Unauthorized { .. }), "{e:?}");
     assert!(!e.to_string().contains("WRONG"));
 }
+
+/// A token registry that takes basic credentials `tok`/`secret` and the identity token
+/// `IDENTITY` (both needed: the fixture pusher speaks basic credentials only).
+const IDENTITY: &str = "id-token-8f2c1e";
+
+fn identity_registry() -> TestRegistry {
+    TestRegistry::builder()
+        .token_auth()
+        .credentials("tok", "secret")
+        .identity_token(IDENTITY)
+        .start()
+}
+
+/// The form fields of the token server's POSTs whose grant_type is refresh_token.
+fn refresh_grants(reg: &TestRegistry) -> Vec<Vec<(String, String)>> {
+    reg.token_server()
+        .unwrap()
+        .form_log()
+        .into_iter()
+        .filter(|f| {
+            f.iter()
+                .any(|(k, v)| k == "grant_type" && v == "refresh_token")
+        })
+        .collect()
+}
+
+fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[tokio::test]
+async fn identity_token_is_exchanged_with_a_refresh_token_grant() {
+    let reg = identity_registry();
+    let client = client_with(Keychain::with_identity_token(&reg.addr(), IDENTITY));
+    let repo = Repo::new(reg.addr(), "tokened/img");
+    let img = Image::new("identity");
+    let before = reg.token_requests();
+    let digest = img.push(&client, &repo, "v1").await;
+    assert_eq!(reg.token_requests() - before, 1);
+    let head = client.head_manifest(&repo, "v1").await.unwrap().unwrap();
+    assert_eq!(head.digest, digest);
+    // Every token request was a refresh-token grant, as oras-go and docker send it.
+    let grants = refresh_grants(&reg);
+    assert_eq!(grants.len(), 1, "{grants:?}");
+    let g = &grants[0];
+    assert_eq!(field(g, "refresh_token"), Some("<redacted>"));
+    assert_eq!(field(g, "client_id"), Some("signet"));
+    assert_eq!(
+        field(g, "service"),
+        Some(reg.token_server().unwrap().service())
+    );
+    assert_eq!(field(g, "scope"), Some("repository:tokened/img:pull,push"));
+    assert!(
+        reg.token_server()
+            .unwrap()
+            .request_log()
+            .iter()
+            .all(|l| l.starts_with("POST /token")),
+        "{:?}",
+        reg.token_server().unwrap().request_log()
+    );
+}
+
+#[tokio::test]
+async fn wrong_identity_token_is_unauthorized_without_leaking_it() {
+    let reg = identity_registry();
+    let client = client_with(Keychain::with_identity_token(
+        &reg.addr(),
+        "not-the-id-token",
+    ));
+    let repo = Repo::new(reg.addr(), "tokened/img");
+    let e = client.head_manifest(&repo, "v1").await.unwrap_err();
+    assert!(matches!(e, Error::Unauthorized { .. }), "{e:?}");
+    let msg = e.to_string();
+    assert!(msg.contains("identity token"), "{msg}");
+    assert!(msg.contains("rejected"), "{msg}");
+    assert!(!msg.contains("not-the-id-token"), "{msg}");
+    assert!(!format!("{e:?}").contains("not-the-id-token"));
+    assert_eq!(refresh_grants(&reg).len(), 1);
+}
+
+#[tokio::test]
+async fn identity_token_from_docker_config_and_credential_helper() {
+    let reg = identity_registry();
+    let repo = Repo::new(reg.addr(), "tokened/img");
+    let digest = reg.push_random_image("tokened/img", "v1").digest;
+
+    // `docker login` with an identity token stores `auth` (user and an empty password) and
+    // `identitytoken`.
+    let dir = tempfile::tempdir().unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode("someone:");
+    let cfg = write_config(
+        dir.path(),
+        &format!(
+            r#"{{"auths":{{"{}":{{"auth":"{auth}","identitytoken":"{IDENTITY}"}}}}}}"#,
+            reg.addr()
+        ),
+    );
+    let client = client_with(Keychain::from_files([cfg]));
+    let head = client.head_manifest(&repo, "v1").await.unwrap().unwrap();
+    assert_eq!(head.digest.to_string(), digest);
+    assert_eq!(refresh_grants(&reg).len(), 1);
+
+    // A credential helper answers `<token>` as the user name for an identity token.
+    let helper_dir = tempfile::tempdir().unwrap();
+    let bin = write_helper(
+        helper_dir.path(),
+        Some(&format!(
+            r#"{{"ServerURL":"{}","Username":"<token>","Secret":"{IDENTITY}"}}"#,
+            reg.addr()
+        )),
+    );
+    let cfg = write_config(helper_dir.path(), r#"{"credsStore":"test"}"#);
+    let client = client_with(Keychain::from_files([cfg]).with_helper_path(&bin));
+    let head = client.head_manifest(&repo, "v1").await.unwrap().unwrap();
+    assert_eq!(head.digest.to_string(), digest);
+    assert_eq!(refresh_grants(&reg).len(), 2);
+}
+
+#[tokio::test]
+async fn identity_token_cannot_do_basic_auth() {
+    let reg = TestRegistry::builder()
+        .htpasswd("alice", "wonderland")
+        .start();
+    let client = client_with(Keychain::with_identity_token(&reg.addr(), IDENTITY));
+    let repo = Repo::new(reg.addr(), "private/img");
+    let e = client.head_manifest(&repo, "v1").await.unwrap_err();
+    assert!(matches!(e, Error::Unauthorized { .. }), "{e:?}");
+    let msg = e.to_string();
+    assert!(msg.contains("identity token"), "{msg}");
+    assert!(msg.contains("Basic"), "{msg}");
+    assert!(!msg.contains(IDENTITY), "{msg}");
+    // The second request goes straight to the same answer (no Basic header is invented).
+    let e = client.list_tags(&repo).await.unwrap_err();
+    assert!(e.to_string().contains("Basic"), "{e}");
+    assert!(!reg.log().contains(IDENTITY));
+}

@@ -38,7 +38,7 @@ pub use registry::{
     registry_binary,
 };
 pub use tempfile::{TempDir, tempdir};
-pub use token::{TokenServer, TokenServerConfig};
+pub use token::{IDENTITY_TOKEN_SUBJECT, TokenServer, TokenServerConfig};
 
 /// Pushes a random single-platform OCI image to the anonymous registry at `addr`
 /// (`"127.0.0.1:PORT"`) as `repo:tag`. Panics with a clear message on failure.

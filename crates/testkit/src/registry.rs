@@ -60,6 +60,7 @@ pub struct TestRegistryBuilder {
     credentials: Option<Credentials>,
     anonymous_pull: bool,
     token_lifetime: Duration,
+    identity_token: Option<String>,
     tls: bool,
 }
 
@@ -96,6 +97,15 @@ impl TestRegistryBuilder {
     /// Token mode with credentials: also give anonymous token requests `pull` access.
     pub fn anonymous_pull(mut self) -> Self {
         self.anonymous_pull = true;
+        self
+    }
+
+    /// Token mode: the token endpoint also accepts this identity token (an OAuth2 refresh
+    /// token, as `docker login` stores in `identitytoken`) in a `grant_type=refresh_token`
+    /// POST, and refuses any other. Anonymous token requests are then refused (unless
+    /// [`anonymous_pull`](Self::anonymous_pull)).
+    pub fn identity_token(mut self, token: &str) -> Self {
+        self.identity_token = Some(token.to_string());
         self
     }
 
@@ -138,6 +148,7 @@ impl TestRegistry {
             credentials: None,
             anonymous_pull: false,
             token_lifetime: Duration::from_secs(300),
+            identity_token: None,
             tls: false,
         }
     }
@@ -188,6 +199,7 @@ impl TestRegistry {
                         Vec::new()
                     },
                     lifetime: b.token_lifetime,
+                    identity_token: b.identity_token.clone(),
                     ..TokenServerConfig::default()
                 });
                 let bundle = dir.path().join("token-root.pem");

@@ -1,8 +1,8 @@
 //! An in-process Bearer token server for distribution's `auth: token` mode.
 //!
 //! It serves `GET /token?service=…&scope=…` (the Docker token protocol) and
-//! `POST /token` (the OAuth2 password grant form), checks HTTP basic credentials,
-//! and answers `{"token": …, "access_token": …, "expires_in": …, "issued_at": …}`
+//! `POST /token` (the OAuth2 forms: `grant_type=password`, and `grant_type=refresh_token`
+//! with a configured identity token), checks HTTP basic credentials, and answers `{"token": …, "access_token": …, "expires_in": …, "issued_at": …}`
 //! with an ES256 JWT whose `x5c` header carries a self-signed certificate; the
 //! registry trusts that certificate through its `rootcertbundle`.
 
@@ -35,6 +35,10 @@ pub struct TokenServerConfig {
     pub anonymous_actions: Vec<String>,
     /// Lifetime of issued tokens (`expires_in`).
     pub lifetime: Duration,
+    /// An identity token (OAuth2 refresh token) accepted by `POST` with
+    /// `grant_type=refresh_token` (and a `client_id`); any other refresh token is refused with
+    /// `400 invalid_grant`. When set, anonymous requests are treated as when `credentials` is.
+    pub identity_token: Option<String>,
 }
 
 impl Default for TokenServerConfig {
@@ -45,9 +49,13 @@ impl Default for TokenServerConfig {
             credentials: None,
             anonymous_actions: Vec::new(),
             lifetime: Duration::from_secs(300),
+            identity_token: None,
         }
     }
 }
+
+/// The JWT `sub` of tokens issued for the configured identity token.
+pub const IDENTITY_TOKEN_SUBJECT: &str = "identity-token-user";
 
 struct Shared {
     config: TokenServerConfig,
@@ -55,6 +63,7 @@ struct Shared {
     cert_der: Vec<u8>,
     requests: AtomicUsize,
     log: Mutex<Vec<String>>,
+    forms: Mutex<Vec<Vec<(String, String)>>>,
 }
 
 /// A running token server on a loopback port. Stops on drop.
@@ -103,6 +112,7 @@ impl TokenServer {
             cert_der: cert.der().to_vec(),
             requests: AtomicUsize::new(0),
             log: Mutex::new(Vec::new()),
+            forms: Mutex::new(Vec::new()),
         });
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -158,6 +168,16 @@ impl TokenServer {
             .log
             .lock()
             .expect("testkit: token log lock")
+            .clone()
+    }
+
+    /// The form fields of every `POST /token` so far, in order, with the values of `password`
+    /// and `refresh_token` replaced by `<redacted>`.
+    pub fn form_log(&self) -> Vec<Vec<(String, String)>> {
+        self.shared
+            .forms
+            .lock()
+            .expect("testkit: token form log lock")
             .clone()
     }
 
@@ -222,6 +242,15 @@ fn error(status: u16, reason: &'static str, msg: &str) -> (u16, &'static str, St
     )
 }
 
+/// An OAuth2 error response (RFC 6749 section 5.2).
+fn oauth_error(code: &str, description: &str) -> (u16, &'static str, String) {
+    (
+        400,
+        "Bad Request",
+        json!({"error": code, "error_description": description}).to_string(),
+    )
+}
+
 fn respond(req: &Request, shared: &Shared) -> (u16, &'static str, String) {
     if req.path() != "/token" {
         return error(404, "Not Found", "no such endpoint");
@@ -229,12 +258,44 @@ fn respond(req: &Request, shared: &Shared) -> (u16, &'static str, String) {
     let params = match req.method.as_str() {
         "GET" => req.query(),
         "POST" => {
+            let form = http::parse_form(&String::from_utf8_lossy(&req.body));
+            let redacted = form
+                .iter()
+                .map(|(k, v)| match k.as_str() {
+                    "password" | "refresh_token" => (k.clone(), "<redacted>".to_string()),
+                    _ => (k.clone(), v.clone()),
+                })
+                .collect();
+            shared
+                .forms
+                .lock()
+                .expect("testkit: token form log lock")
+                .push(redacted);
             let mut p = req.query();
-            p.extend(http::parse_form(&String::from_utf8_lossy(&req.body)));
+            p.extend(form);
             p
         }
         _ => return error(405, "Method Not Allowed", "use GET or POST"),
     };
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let config = &shared.config;
+    if req.method == "POST" {
+        match get("grant_type").as_deref() {
+            None | Some("password") => {}
+            Some("refresh_token") => {
+                if get("client_id").is_none_or(|c| c.is_empty()) {
+                    return oauth_error("invalid_request", "client_id is required");
+                }
+                return match (&config.identity_token, get("refresh_token")) {
+                    (Some(expected), Some(got)) if *expected == got => {
+                        issue(shared, &params, IDENTITY_TOKEN_SUBJECT, None)
+                    }
+                    _ => oauth_error("invalid_grant", "invalid refresh token"),
+                };
+            }
+            Some(_) => return oauth_error("unsupported_grant_type", "unsupported grant_type"),
+        }
+    }
     // Credentials: basic header, or username/password form fields (POST).
     let mut presented: Option<(String, String)> = req
         .header("authorization")
@@ -248,30 +309,41 @@ fn respond(req: &Request, shared: &Shared) -> (u16, &'static str, String) {
             let (u, p) = s.split_once(':')?;
             Some((u.to_string(), p.to_string()))
         });
-    if presented.is_none() && req.method == "POST" {
-        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        if let (Some(u), Some(p)) = (get("username"), get("password")) {
-            presented = Some((u, p));
-        }
+    if presented.is_none()
+        && req.method == "POST"
+        && let (Some(u), Some(p)) = (get("username"), get("password"))
+    {
+        presented = Some((u, p));
     }
-    let config = &shared.config;
+    let required = config.credentials.is_some() || config.identity_token.is_some();
     let (subject, allowed): (String, Option<&[String]>) = match (&config.credentials, &presented) {
         (Some(expected), Some(got)) if expected == got => (got.0.clone(), None),
-        (Some(_), Some(_)) => return error(401, "Unauthorized", "invalid credentials"),
-        (Some(_), None) if config.anonymous_actions.is_empty() => {
+        (_, Some(_)) if required => return error(401, "Unauthorized", "invalid credentials"),
+        (_, Some(got)) => (got.0.clone(), None),
+        (_, None) if required && config.anonymous_actions.is_empty() => {
             return error(401, "Unauthorized", "credentials required");
         }
-        (Some(_), None) => (String::new(), Some(config.anonymous_actions.as_slice())),
-        (None, Some(got)) => (got.0.clone(), None),
-        (None, None) => (String::new(), None),
+        (_, None) if required => (String::new(), Some(config.anonymous_actions.as_slice())),
+        (_, None) => (String::new(), None),
     };
+    issue(shared, &params, &subject, allowed)
+}
+
+/// Answers with a token for `subject` carrying the requested scopes (restricted to `allowed`).
+fn issue(
+    shared: &Shared,
+    params: &[(String, String)],
+    subject: &str,
+    allowed: Option<&[String]>,
+) -> (u16, &'static str, String) {
+    let config = &shared.config;
     let access: Vec<Value> = params
         .iter()
         .filter(|(n, _)| n == "scope")
         .flat_map(|(_, v)| v.split(' ').map(str::to_string).collect::<Vec<_>>())
         .filter_map(|s| parse_scope(&s, allowed))
         .collect();
-    let token = mint(shared, &subject, access);
+    let token = mint(shared, subject, access);
     let now = SystemTime::now();
     let body = json!({
         "token": token,

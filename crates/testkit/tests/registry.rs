@@ -395,3 +395,86 @@ fn registry_does_not_outlive_a_killed_test_process() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+#[test]
+fn token_registry_accepts_a_refresh_token_grant() {
+    let reg = TestRegistry::builder()
+        .credentials("bob", "hunter2")
+        .identity_token("refresh-abc")
+        .token_auth()
+        .start();
+    let ts = reg.token_server().unwrap();
+    let p = Pusher::new(&ts.addr());
+    let post = |form: &str| {
+        p.send_raw(
+            "POST",
+            "/token",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            form.as_bytes(),
+        )
+    };
+    let scope = "scope=repository%3Aapp%3Apull%2Cpush";
+    let service = format!("service={}", ts.service());
+
+    // The right refresh token gets a token the registry accepts, for the subject it names.
+    let ok = post(&format!(
+        "grant_type=refresh_token&refresh_token=refresh-abc&client_id=t&{service}&{scope}"
+    ));
+    assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
+    let v: serde_json::Value = serde_json::from_slice(&ok.body).unwrap();
+    let token = v["access_token"].as_str().unwrap();
+    let claims = token.split('.').nth(1).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["sub"], signet_testkit::IDENTITY_TOKEN_SUBJECT);
+    let bearer = format!("Bearer {token}");
+    let start = Pusher::new(&reg.addr()).request(
+        "",
+        "POST",
+        "/v2/app/blobs/uploads/",
+        &[("Authorization", &bearer)],
+        &[],
+    );
+    assert_eq!(start.status, 202, "registry log:\n{}", reg.log());
+
+    // A wrong one, a missing one, a missing client_id and an unknown grant are refused.
+    for (form, code) in [
+        (
+            format!("grant_type=refresh_token&refresh_token=nope&client_id=t&{scope}"),
+            "invalid_grant",
+        ),
+        (
+            format!("grant_type=refresh_token&client_id=t&{scope}"),
+            "invalid_grant",
+        ),
+        (
+            format!("grant_type=refresh_token&refresh_token=refresh-abc&{scope}"),
+            "invalid_request",
+        ),
+        (
+            format!("grant_type=client_credentials&{scope}"),
+            "unsupported_grant_type",
+        ),
+    ] {
+        let denied = post(&form);
+        assert_eq!(denied.status, 400, "{form}");
+        let v: serde_json::Value = serde_json::from_slice(&denied.body).unwrap();
+        assert_eq!(v["error"], code, "{form}");
+    }
+    // Anonymous requests are refused too; basic credentials still work.
+    let anon = p.send_raw("GET", "/token?service=x&scope=repository:a:pull", &[], &[]);
+    assert_eq!(anon.status, 401);
+    let img = reg.push_random_image("app", "v1");
+    assert_eq!(img.digest, sha256_digest(&img.manifest));
+
+    // The form log redacts the secrets.
+    let forms = ts.form_log();
+    assert_eq!(forms.len(), 5);
+    assert!(
+        forms[0].contains(&("refresh_token".to_string(), "<redacted>".to_string())),
+        "{forms:?}"
+    );
+    assert!(!format!("{forms:?}").contains("refresh-abc"));
+}

@@ -71,7 +71,8 @@ pub struct ArtifactArgs {
     /// Username for registry operations (default: $NOTATION_USERNAME).
     #[arg(long, short = 'u', env = "NOTATION_USERNAME", hide_env_values = true)]
     pub username: Option<String>,
-    /// Password for registry operations (default: $NOTATION_PASSWORD).
+    /// Password for registry operations, or an identity token when no username is given
+    /// (default: $NOTATION_PASSWORD).
     #[arg(long, short = 'p', env = "NOTATION_PASSWORD", hide_env_values = true, value_parser = parse_secret)]
     pub password: Option<Secret>,
     /// Use plain HTTP to connect to the registry (for testing; loopback registries use it
@@ -427,12 +428,11 @@ impl Access {
     fn new(args: &ArtifactArgs) -> Result<Self> {
         let username = args.username.clone().unwrap_or_default();
         let password = args.password.clone().filter(|p| !p.is_empty());
+        // As notation: a password without a username is an identity token (OAuth2 refresh
+        // token), carried as `Credentials` with an empty username.
         let credentials = match (username.is_empty(), password) {
             (true, None) => None,
-            (true, Some(_)) => bail!(
-                "a password without a username is an identity token, which signet does not support: give the username too (-u or NOTATION_USERNAME)"
-            ),
-            (false, password) => Some(artifact::Credentials {
+            (_, password) => Some(artifact::Credentials {
                 username,
                 password: password.unwrap_or_else(|| Secret::new("")),
             }),

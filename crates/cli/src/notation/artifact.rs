@@ -72,9 +72,9 @@ const TRUST_POLICY_LINK: &str = "https://notaryproject.dev/docs/quickstart/#crea
 /// Registry credentials given on the command line (`-u`, `-p`) or in `NOTATION_USERNAME` /
 /// `NOTATION_PASSWORD`.
 pub struct Credentials {
-    /// The user name.
+    /// The user name; empty when the password is an identity token (notation's `-p` alone).
     pub username: String,
-    /// The password.
+    /// The password, or the identity token when there is no user name.
     pub password: Secret,
 }
 
@@ -178,6 +178,9 @@ fn open_store(args: &ArtifactArgs<'_>) -> Result<(ImageRef, Store)> {
         ..ClientOptions::default()
     };
     let keychain = match args.credentials {
+        Some(c) if c.username.is_empty() => {
+            Keychain::with_identity_token(r.registry(), c.password.clone())
+        }
         Some(c) => Keychain::with_static(r.registry(), &c.username, c.password.expose()),
         None => args.config.keychain(args.dirs),
     };

@@ -96,13 +96,40 @@ impl Keychain {
     }
 
     /// Adds fixed credentials for `registry` (turns a file keychain into a static one).
-    pub fn and_static(mut self, registry: &str, username: &str, password: &str) -> Self {
-        let cred = Credential {
-            username: username.to_string(),
-            password: Secret::new(password),
-            identity_token: None,
-            source: "static credentials".to_string(),
-        };
+    pub fn and_static(self, registry: &str, username: &str, password: &str) -> Self {
+        self.and_credential(
+            registry,
+            Credential {
+                username: username.to_string(),
+                password: Secret::new(password),
+                identity_token: None,
+                source: "static credentials".to_string(),
+            },
+        )
+    }
+
+    /// A fixed identity token for one registry: an OAuth2 refresh token, what `notation -p`
+    /// without `-u` and docker's `identitytoken` carry. It is exchanged for access tokens at the
+    /// registry's token service (`grant_type=refresh_token`); a registry that asks for Basic
+    /// authentication cannot use it. Add more with [`Keychain::and_identity_token`].
+    pub fn with_identity_token(registry: &str, token: impl Into<Secret>) -> Self {
+        Keychain::anonymous().and_identity_token(registry, token)
+    }
+
+    /// Adds a fixed identity token for `registry` (turns a file keychain into a static one).
+    pub fn and_identity_token(self, registry: &str, token: impl Into<Secret>) -> Self {
+        self.and_credential(
+            registry,
+            Credential {
+                username: String::new(),
+                password: Secret::new(""),
+                identity_token: Some(token.into()),
+                source: "static credentials".to_string(),
+            },
+        )
+    }
+
+    fn and_credential(mut self, registry: &str, cred: Credential) -> Self {
         let mut map = match self.kind {
             Kind::Static(map) => map,
             _ => HashMap::new(),
@@ -494,5 +521,21 @@ mod tests {
         assert!(Keychain::anonymous().resolve("x").unwrap().is_none());
         assert_eq!(server_url("docker.io"), DOCKER_HUB_SERVER);
         assert_eq!(server_url("127.0.0.1:5000"), "127.0.0.1:5000");
+    }
+
+    #[test]
+    fn static_identity_token() {
+        let k = Keychain::with_identity_token("https://Reg.Example:5000", "refresh-1").and_static(
+            "other.example",
+            "u",
+            "p",
+        );
+        let c = k.resolve("reg.example:5000").unwrap().unwrap();
+        assert!(c.username.is_empty() && c.password.is_empty());
+        assert_eq!(c.identity_token.as_ref().unwrap().expose(), "refresh-1");
+        assert!(!format!("{c:?}").contains("refresh-1"));
+        let o = k.resolve("other.example").unwrap().unwrap();
+        assert!(o.identity_token.is_none());
+        assert!(k.resolve("third.example").unwrap().is_none());
     }
 }
