@@ -4,85 +4,21 @@
 //! or token in the logs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Read as _;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use common::service::Server;
 use serde_json::{Value, json};
 
 const PIN: &str = "pin-83c1d2e4f5";
 
 fn signet() -> Command {
     Command::new(env!("CARGO_BIN_EXE_signet"))
-}
-
-/// A server process; stderr (its JSON log) goes to a file.
-struct Server {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Server {
-    fn start(data: &Path, envs: &[(&str, &str)]) -> Server {
-        let port = signet_testkit::free_port();
-        std::fs::create_dir_all(data).unwrap();
-        let log = data.join(format!("server-{port}.log"));
-        let mut cmd = signet();
-        cmd.args(["server", "--data-dir"])
-            .arg(data)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap());
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
-        let child = cmd.spawn().unwrap();
-        let mut server = Server { child, port, log };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("server exited {status}: {}", server.log_text());
-            }
-            if let Ok(r) = ureq_get(&format!("http://127.0.0.1:{port}/readyz"))
-                && r.0 == 200
-            {
-                return server;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "server not ready: {}",
-                server.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn api(&self) -> String {
-        format!("http://127.0.0.1:{}/acme/api/v1", self.port)
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn ureq_get(url: &str) -> Result<(u16, Vec<u8>), String> {
-    call("GET", url, None, None)
 }
 
 /// A blocking HTTP call with curl (present wherever the tests run: scripts/install-deps).
@@ -227,7 +163,7 @@ fn pkcs11_backend_from_config_file() {
     let data = dir.path().join("data");
     let conf_s = conf.to_str().unwrap();
     // SIGNET_PKCS11_TOKEN_LABEL overrides the file's label.
-    let server = Server::start(
+    let server = Server::start_in(
         &data,
         &[
             ("SIGNET_CONFIG", config.to_str().unwrap()),
@@ -273,7 +209,7 @@ fn pkcs11_backend_from_config_file() {
                 .next()
                 .is_none()
     );
-    let log = server.log_text();
+    let log = server.log();
     assert!(!log.contains(PIN), "PIN in the log");
     assert!(
         !log.contains(&token(&data, "fay", "writers,fast")[..40]),
@@ -318,7 +254,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn sigkill_keeps_acknowledged_requests_and_audit_verify_finds_tampering() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut server = Server::start(&data, &[]);
+    let mut server = Server::start_in(&data, &[]);
     let (pid, op) = approved(&server, &data, "oci", "ECDSAP256");
     let (wes, fay) = (
         token(&data, "wes", "writers"),
@@ -332,7 +268,7 @@ fn sigkill_keeps_acknowledged_requests_and_audit_verify_finds_tampering() {
         acknowledged.push(req);
     }
     server.kill(); // SIGKILL: no shutdown path runs.
-    let server = Server::start(&data, &[]);
+    let server = Server::start_in(&data, &[]);
     for req in &acknowledged {
         let (code, got) = json_call(
             "GET",
@@ -390,26 +326,22 @@ fn sigkill_keeps_acknowledged_requests_and_audit_verify_finds_tampering() {
 #[test]
 fn sigterm_shuts_down_gracefully() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(&dir.path().join("data"), &[]);
+    let mut server = Server::start_in(&dir.path().join("data"), &[]);
     let status = Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
+        .args(["-TERM", &server.pid().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
+        if let Some(status) = server.try_wait() {
             assert!(status.success(), "{status}");
             break;
         }
         assert!(Instant::now() < deadline, "did not stop");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let mut log = String::new();
-    std::fs::File::open(&server.log)
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let log = server.log();
     assert!(log.contains("shutting down"), "{log}");
     for line in log.lines() {
         let v: Value =
@@ -498,7 +430,7 @@ fn bad_invocations_are_one_line_errors() {
 fn an_unwritable_audit_log_fails_the_operation() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let server = Server::start(&data, &[]);
+    let server = Server::start_in(&data, &[]);
     let (pid, op) = approved(&server, &data, "oci", "ECDSAP256");
     let fay = token(&data, "fay", "writers,fast");
     let sqlite = |sql: &str| {
@@ -547,8 +479,8 @@ fn two_server_processes_share_one_postgres() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let env = [("SIGNET_DATABASE_URL", url.as_str())];
-    let a = Server::start(&data, &env);
-    let b = Server::start(&data, &env);
+    let a = Server::start_in(&data, &env);
+    let b = Server::start_in(&data, &env);
     let (pid, op) = approved(&a, &data, "oci", "ECDSAP256");
     let (wes, rae) = (
         token(&data, "wes", "writers"),
@@ -608,7 +540,7 @@ fn pki_keys_live_on_the_pkcs11_token() {
     let dir = tempfile::tempdir().unwrap();
     let conf = signet_testkit::softhsm::Token::init(dir.path(), "signet-pki", PIN).conf;
     let data = dir.path().join("data");
-    let server = Server::start(
+    let server = Server::start_in(
         &data,
         &[
             ("SOFTHSM2_CONF", conf.to_str().unwrap()),
@@ -738,5 +670,5 @@ fn pki_keys_live_on_the_pkcs11_token() {
     assert!(checked.status.success(), "{text}");
     assert!(text.contains("external signer"), "{text}");
     assert!(text.contains("ci@acme.example"), "{text}");
-    assert!(!server.log_text().contains(PIN), "PIN in the log");
+    assert!(!server.log().contains(PIN), "PIN in the log");
 }

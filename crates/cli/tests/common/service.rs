@@ -2,7 +2,7 @@
 //! own data directory, tokens from its local issuer, and `signet remote` runs against it.
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,40 +13,89 @@ use super::Env;
 /// The organisation every test uses.
 pub const ORG: &str = "acme";
 
-/// A running `signet server` with its own data directory.
+/// A running `signet server`: a child process with a cleared environment (PATH, HOME and
+/// what the test passes), its JSON log in a file.
 pub struct Server {
     child: Child,
-    pub data: tempfile::TempDir,
+    /// The scratch directory of [`Server::start`] (kept alive with the server).
+    _scratch: Option<tempfile::TempDir>,
+    data_dir: PathBuf,
     log: PathBuf,
     pub port: u16,
 }
 
 impl Server {
-    /// Starts the service on embedded defaults and waits until `/readyz` answers 200.
+    /// Starts the service on embedded defaults in a fresh data directory and waits until
+    /// `/readyz` answers 200.
     pub fn start() -> Server {
-        let data = tempfile::tempdir().unwrap();
-        let log = data.path().join("server.log");
+        let scratch = tempfile::tempdir().unwrap();
+        let data_dir = scratch.path().join("data");
+        let log = scratch.path().join("server.log");
+        Server::spawn(data_dir, log, Some(scratch), &[])
+    }
+
+    /// Starts the service on `data_dir` (kept by the caller, so a test can restart the
+    /// service on it or run two on one database) with `envs` added to its environment.
+    pub fn start_in(data_dir: &Path, envs: &[(&str, &str)]) -> Server {
+        std::fs::create_dir_all(data_dir).unwrap();
+        let log = data_dir.join(format!("server-{}.log", signet_testkit::free_port()));
+        Server::spawn(data_dir.to_owned(), log, None, envs)
+    }
+
+    fn spawn(
+        data_dir: PathBuf,
+        log: PathBuf,
+        scratch: Option<tempfile::TempDir>,
+        envs: &[(&str, &str)],
+    ) -> Server {
         let port = signet_testkit::free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_signet"))
-            .args(["server", "--data-dir"])
-            .arg(data.path().join("data"))
+        let home = scratch
+            .as_ref()
+            .map_or_else(|| data_dir.clone(), |s| s.path().to_owned());
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_signet"));
+        cmd.args(["server", "--data-dir"])
+            .arg(&data_dir)
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", data.path())
+            .env("HOME", &home)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
+            .stderr(std::fs::File::create(&log).unwrap());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap();
         let mut server = Server {
             child,
-            data,
+            _scratch: scratch,
+            data_dir,
             log,
             port,
         };
         server.wait_ready();
         server
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The process id (to send it signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The exit status, once the process has exited.
+    pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().unwrap()
+    }
+
+    /// Stops the process with SIGKILL (no shutdown path runs).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// The service's log so far.
@@ -84,11 +133,11 @@ impl Server {
     pub fn token(&self, user: &str, groups: &[&str]) -> String {
         let out = Command::new(env!("CARGO_BIN_EXE_signet"))
             .args(["server", "token", "--data-dir"])
-            .arg(self.data.path().join("data"))
+            .arg(&self.data_dir)
             .args(["--org", ORG, "--user", user, "--groups", &groups.join(",")])
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.data.path())
+            .env("HOME", &self.data_dir)
             .output()
             .unwrap();
         assert!(
@@ -127,8 +176,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }
 
