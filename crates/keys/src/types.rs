@@ -246,7 +246,8 @@ impl HashAlgorithm {
         }
     }
 
-    pub(crate) fn aws_lc(self) -> &'static aws_lc_rs::digest::Algorithm {
+    /// The aws-lc-rs digest algorithm.
+    pub fn aws_lc(self) -> &'static aws_lc_rs::digest::Algorithm {
         match self {
             HashAlgorithm::Sha256 => &aws_lc_rs::digest::SHA256,
             HashAlgorithm::Sha384 => &aws_lc_rs::digest::SHA384,

@@ -15,7 +15,9 @@ use serde_json::{Value, json};
 
 use crate::remote::client::{Options, enc};
 use crate::remote::clients::{self as reg, Registration};
-use crate::remote::digest::{self, Encoding, Padding, SaltLength};
+use signet_keys::SignaturePadding;
+
+use crate::remote::digest::{self, Encoding, SaltLength};
 use crate::remote::error::{ApiError, RequestFinished, RequestPending};
 use crate::remote::table::{self, Kind};
 use crate::remote::wait;
@@ -481,7 +483,7 @@ pub struct AddArgs {
     /// RSA signature padding: PKCS_v1_5 (the service's default) or PSS (MGF1 with the
     /// digest's hash, salt as long as the digest). ECDSA keys ignore it.
     #[arg(long, value_name = "PADDING", value_parser = parse_padding)]
-    pub padding: Option<Padding>,
+    pub padding: Option<SignaturePadding>,
     /// PSS salt length: the digest's length in bytes, or `hash` (the only lengths the service
     /// signs with).
     #[arg(long = "salt-length", value_name = "N|hash", value_parser = SaltLength::parse)]
@@ -508,8 +510,8 @@ pub struct AddArgs {
     pub output_file: Option<String>,
 }
 
-fn parse_padding(s: &str) -> Result<Padding, String> {
-    Padding::parse(s).ok_or_else(|| format!("{s:?} is not a padding (PKCS_v1_5 or PSS)"))
+fn parse_padding(s: &str) -> Result<SignaturePadding, String> {
+    digest::parse_padding(s).ok_or_else(|| format!("{s:?} is not a padding (PKCS_v1_5 or PSS)"))
 }
 
 fn parse_encoding(s: &str) -> Result<Encoding, String> {
@@ -1044,7 +1046,7 @@ fn add_body(a: &AddArgs) -> Result<Value> {
             a.op_type
         );
     }
-    let Some(hash) = digest::Hash::parse(&a.hash) else {
+    let Some(hash) = digest::parse_hash(&a.hash) else {
         bail!("-H: {:?} is not SHA256, SHA384 or SHA512", a.hash);
     };
     let options = digest::optional_parameters(a.padding, a.salt_length, a.encoding);
@@ -1103,7 +1105,7 @@ pub async fn signature_bytes(client: &Client, v: &Value) -> Result<Vec<u8>> {
 /// prints the finished request). `--salt-length` is checked here: PSS signatures are made with
 /// a salt as long as the digest, which the request then implies.
 async fn add_and_wait(client: &Client, out: RemoteOutput, a: &AddArgs) -> Result<()> {
-    let (Some(d), Some(hash)) = (&a.digest, digest::Hash::parse(&a.hash)) else {
+    let (Some(d), Some(hash)) = (&a.digest, digest::parse_hash(&a.hash)) else {
         bail!("--wait needs -p DIGEST and -H SHA256|SHA384|SHA512");
     };
     let padding = a.padding.unwrap_or_default();
@@ -1117,7 +1119,7 @@ async fn add_and_wait(client: &Client, out: RemoteOutput, a: &AddArgs) -> Result
             hash.output_len()
         ),
     }
-    if a.salt_length.is_some() && padding != Padding::Pss {
+    if a.salt_length.is_some() && padding != SignaturePadding::Pss {
         bail!("--salt-length applies to --padding PSS only");
     }
     let request = digest::DigestRequest {

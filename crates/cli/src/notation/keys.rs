@@ -292,7 +292,7 @@ impl signet_notation::jws::JwsSigner for crate::keyref::SigningKey {
         alg: signet_notation::jws::JwsAlgorithm,
         input: &[u8],
     ) -> signet_notation::Result<Vec<u8>> {
-        use signet_keys::{HashAlgorithm, SignaturePadding};
+        use signet_keys::SignaturePadding;
         use signet_notation::jws::JwsAlgorithm as A;
         let key = match self {
             crate::keyref::SigningKey::File(k) => {
@@ -309,11 +309,7 @@ impl signet_notation::jws::JwsSigner for crate::keyref::SigningKey {
                 expected: expected.name().to_owned(),
             });
         }
-        let hash = match alg {
-            A::Ps256 | A::Es256 => HashAlgorithm::Sha256,
-            A::Ps384 | A::Es384 => HashAlgorithm::Sha384,
-            A::Ps512 | A::Es512 => HashAlgorithm::Sha512,
-        };
+        let hash = crate::plugin::proto::hash_of(alg);
         key.sign_message(input, hash, SignaturePadding::Pss, true)
             .map_err(|e| signet_notation::Error::SigningFailed {
                 alg: alg.name().to_owned(),

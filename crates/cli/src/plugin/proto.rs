@@ -236,6 +236,16 @@ pub fn hash_name(alg: JwsAlgorithm) -> &'static str {
     }
 }
 
+/// The hash a signature algorithm signs with.
+pub fn hash_of(alg: JwsAlgorithm) -> signet_keys::HashAlgorithm {
+    use signet_keys::HashAlgorithm as H;
+    match alg {
+        JwsAlgorithm::Ps256 | JwsAlgorithm::Es256 => H::Sha256,
+        JwsAlgorithm::Ps384 | JwsAlgorithm::Es384 => H::Sha384,
+        JwsAlgorithm::Ps512 | JwsAlgorithm::Es512 => H::Sha512,
+    }
+}
+
 /// The protocol's signing algorithm name for a signature algorithm.
 pub fn signing_algorithm(alg: JwsAlgorithm) -> &'static str {
     match alg {

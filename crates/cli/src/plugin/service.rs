@@ -32,7 +32,9 @@ use super::proto::{
     GenerateSignatureRequest, GenerateSignatureResponse,
 };
 use crate::remote::client::{Client, Options, enc};
-use crate::remote::digest::{self, DigestRequest, Encoding, Padding};
+use signet_keys::SignaturePadding;
+
+use crate::remote::digest::{self, DigestRequest, Encoding};
 use crate::remote::error::ApiError;
 use crate::remote::token::{Secret, TOKEN_ENV};
 
@@ -232,15 +234,6 @@ pub async fn describe_key(r: &DescribeKeyRequest) -> Result<DescribeKeyResponse,
     })
 }
 
-fn hash(alg: JwsAlgorithm, payload: &[u8]) -> (Vec<u8>, digest::Hash) {
-    use aws_lc_rs::digest::{SHA256, SHA384, SHA512, digest as d};
-    match proto::hash_name(alg) {
-        "SHA-256" => (d(&SHA256, payload).as_ref().to_vec(), digest::Hash::Sha256),
-        "SHA-384" => (d(&SHA384, payload).as_ref().to_vec(), digest::Hash::Sha384),
-        _ => (d(&SHA512, payload).as_ref().to_vec(), digest::Hash::Sha512),
-    }
-}
-
 /// A description for approvers: the artifact a JWS payload names, when it is one.
 fn describe_payload(payload: &[u8]) -> String {
     use base64::Engine;
@@ -303,24 +296,24 @@ pub async fn generate_signature(
 }
 
 /// Has the service sign `payload` (hashed here with `alg`'s hash) and returns the envelope
-/// signature (RSASSA-PSS bytes or ECDSA `r||s`), checked with the certificate's key, and the
-/// certificate chain (DER, leaf first).
+/// signature (RSASSA-PSS bytes or ECDSA `r||s`), checked with the certificate's key by
+/// [`digest::sign_digest`], and the certificate chain (DER, leaf first).
 pub async fn sign_payload(
     t: &Target,
     alg: JwsAlgorithm,
     payload: &[u8],
 ) -> Result<(Vec<u8>, Vec<Vec<u8>>), ErrorResponse> {
-    let (digest_bytes, hash_name) = hash(alg, payload);
+    let hash = proto::hash_of(alg);
     let ecdsa = alg.ecdsa_raw_len().is_some();
     let request = DigestRequest {
         product: t.product.clone(),
         operation: t.operation.clone(),
-        digest: digest_bytes,
-        hash: hash_name,
+        digest: hash.digest(payload),
+        hash,
         padding: if ecdsa {
-            Padding::Pkcs1v15
+            SignaturePadding::Pkcs1v15
         } else {
-            Padding::Pss
+            SignaturePadding::Pss
         },
         encoding: if ecdsa { Encoding::Raw } else { Encoding::Der },
         name: format!("notation {}", t.key_id()),
@@ -346,13 +339,21 @@ pub async fn sign_payload(
             ))
         })?);
     }
-    let leaf = chain.first().ok_or_else(|| {
-        bad(format!(
+    if chain.is_empty() {
+        return Err(bad(format!(
             "request {} came back without a certificate: is {} a DetachedSignature operation?",
             signed.request_id,
             t.key_id()
-        ))
-    })?;
+        )));
+    }
+    // remote::digest checked the signature over the digest with the certificate's key (with
+    // the padding and encoding the request was stored with); the envelope checks it again.
+    if !signed.verified {
+        return Err(bad(format!(
+            "the signature of request {} could not be checked with its certificate",
+            signed.request_id
+        )));
+    }
     let mut signature = signed.signature;
     if let Some(raw_len) = alg.ecdsa_raw_len()
         && signature.len() != raw_len
@@ -362,15 +363,6 @@ pub async fn sign_payload(
             bad("the service's ECDSA signature is neither r||s nor DER".to_owned())
         })?;
     }
-    let key = leaf
-        .public_key()
-        .map_err(|e| bad(format!("the certificate's key: {e}")))?;
-    jws::verify_signature(&key, alg, payload, &signature).map_err(|e| {
-        bad(format!(
-            "the service's signature does not verify with its certificate (request {}): {e}",
-            signed.request_id
-        ))
-    })?;
     Ok((signature, chain.iter().map(|c| c.der().to_vec()).collect()))
 }
 

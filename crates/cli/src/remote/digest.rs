@@ -17,81 +17,24 @@ use anyhow::{Context, Result, bail};
 use aws_lc_rs::signature::{self as sig, UnparsedPublicKey, VerificationAlgorithm};
 use serde_json::{Value, json};
 
+use signet_keys::{HashAlgorithm, SignaturePadding};
+
 use super::client::{Client, enc};
 use super::state;
 use super::wait::{self, Outcome, Progress};
 
-/// The hash a digest was computed with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Hash {
-    /// SHA-256 (32 bytes).
-    Sha256,
-    /// SHA-384 (48 bytes).
-    Sha384,
-    /// SHA-512 (64 bytes).
-    Sha512,
+/// Parses a hash name as the service writes it: `SHA256`, `SHA384` or `SHA512` (any case).
+pub fn parse_hash(name: &str) -> Option<HashAlgorithm> {
+    HashAlgorithm::ALL
+        .into_iter()
+        .find(|h| h.as_str().eq_ignore_ascii_case(name))
 }
 
-impl Hash {
-    /// The service's name: `SHA256`, `SHA384`, `SHA512`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Hash::Sha256 => "SHA256",
-            Hash::Sha384 => "SHA384",
-            Hash::Sha512 => "SHA512",
-        }
-    }
-
-    /// The digest length in bytes.
-    pub fn output_len(self) -> usize {
-        match self {
-            Hash::Sha256 => 32,
-            Hash::Sha384 => 48,
-            Hash::Sha512 => 64,
-        }
-    }
-
-    /// Parses `SHA256`, `SHA384` or `SHA512` (any case).
-    pub fn parse(name: &str) -> Option<Hash> {
-        [Hash::Sha256, Hash::Sha384, Hash::Sha512]
-            .into_iter()
-            .find(|h| h.as_str().eq_ignore_ascii_case(name))
-    }
-
-    fn aws_lc(self) -> &'static aws_lc_rs::digest::Algorithm {
-        match self {
-            Hash::Sha256 => &aws_lc_rs::digest::SHA256,
-            Hash::Sha384 => &aws_lc_rs::digest::SHA384,
-            Hash::Sha512 => &aws_lc_rs::digest::SHA512,
-        }
-    }
-}
-
-/// How an RSA signature is padded (ECDSA keys ignore it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Padding {
-    /// RSASSA-PKCS1-v1_5 (the service's default).
-    #[default]
-    Pkcs1v15,
-    /// RSASSA-PSS: MGF1 with the digest's hash, salt as long as the digest.
-    Pss,
-}
-
-impl Padding {
-    /// The service's name: `PKCS_v1_5` or `PSS`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Padding::Pkcs1v15 => "PKCS_v1_5",
-            Padding::Pss => "PSS",
-        }
-    }
-
-    /// Parses `PKCS_v1_5` or `PSS` (any case).
-    pub fn parse(name: &str) -> Option<Padding> {
-        [Padding::Pkcs1v15, Padding::Pss]
-            .into_iter()
-            .find(|p| p.as_str().eq_ignore_ascii_case(name))
-    }
+/// Parses a padding name as the service writes it: `PKCS_v1_5` or `PSS` (any case).
+pub fn parse_padding(name: &str) -> Option<SignaturePadding> {
+    [SignaturePadding::Pkcs1v15, SignaturePadding::Pss]
+        .into_iter()
+        .find(|p| p.as_str().eq_ignore_ascii_case(name))
 }
 
 /// How an ECDSA signature is written (RSA signatures have one form).
@@ -132,9 +75,9 @@ pub struct DigestRequest {
     /// The digest bytes (as long as `hash` says).
     pub digest: Vec<u8>,
     /// The hash that made them.
-    pub hash: Hash,
+    pub hash: HashAlgorithm,
     /// RSA padding.
-    pub padding: Padding,
+    pub padding: SignaturePadding,
     /// ECDSA encoding.
     pub encoding: Encoding,
     /// The request's name, for approvers.
@@ -147,7 +90,7 @@ impl DigestRequest {
     /// The `POST /imagesignings` body. `optionalParameters` names what differs from the
     /// service's defaults (so a plain request looks as it always did).
     pub fn body(&self) -> Value {
-        let padding = (self.padding != Padding::default()).then_some(self.padding);
+        let padding = (self.padding != SignaturePadding::default()).then_some(self.padding);
         let encoding = (self.encoding != Encoding::default()).then_some(self.encoding);
         digest_body(
             &BodyParts {
@@ -206,7 +149,7 @@ impl SaltLength {
 /// The `optionalParameters` array for what is given (`None` when nothing is), in the order
 /// signing-tool's flags list them.
 pub fn optional_parameters(
-    padding: Option<Padding>,
+    padding: Option<SignaturePadding>,
     salt_length: Option<SaltLength>,
     encoding: Option<Encoding>,
 ) -> Option<Value> {
@@ -229,7 +172,7 @@ pub(crate) struct BodyParts<'a> {
     pub description: &'a str,
     pub product: &'a str,
     pub operation: &'a str,
-    pub hash: Hash,
+    pub hash: HashAlgorithm,
 }
 
 /// The `POST /imagesignings` body of a digest (standard base64).
@@ -271,7 +214,7 @@ pub struct SignedDigest {
     /// The digest the service signed (checked against the request's for [`sign_digest`]).
     pub digest: Vec<u8>,
     /// Its hash.
-    pub hash: Hash,
+    pub hash: HashAlgorithm,
     /// Whether the signature was checked with the certificate's or the operation's public key
     /// (false only when the caller may not read the operation's key).
     pub verified: bool,
@@ -396,7 +339,7 @@ async fn finish(
     let hash = v
         .get("hashAlgorithm")
         .and_then(Value::as_str)
-        .and_then(Hash::parse)
+        .and_then(parse_hash)
         .with_context(|| format!("signing request {id} names no known hashAlgorithm"))?;
     let digest = v
         .get("digest")
@@ -459,8 +402,8 @@ fn text(v: &Value, field: &str) -> Option<String> {
 }
 
 /// The padding and encoding in a request's `storedOptionalParameters` (defaults otherwise).
-fn stored_style(v: &Value) -> (Padding, Encoding) {
-    let mut padding = Padding::default();
+fn stored_style(v: &Value) -> (SignaturePadding, Encoding) {
+    let mut padding = SignaturePadding::default();
     let mut encoding = Encoding::default();
     for p in v
         .get("storedOptionalParameters")
@@ -471,7 +414,7 @@ fn stored_style(v: &Value) -> (Padding, Encoding) {
         if let Some(found) = p
             .get("signaturePadding")
             .and_then(Value::as_str)
-            .and_then(Padding::parse)
+            .and_then(parse_padding)
         {
             padding = found;
         }
@@ -541,8 +484,8 @@ pub async fn operation_key(
 /// encoding (ECDSA) it was made with.
 pub fn check_signature(
     key: &signet_crypto::PublicKey,
-    hash: Hash,
-    padding: Padding,
+    hash: HashAlgorithm,
+    padding: SignaturePadding,
     encoding: Encoding,
     digest: &[u8],
     signature: &[u8],
@@ -550,18 +493,18 @@ pub fn check_signature(
     use signet_crypto::KeyType as K;
     let alg: &'static dyn VerificationAlgorithm = match (key.key_type(), hash) {
         (K::Rsa2048 | K::Rsa3072 | K::Rsa4096, _) => match (padding, hash) {
-            (Padding::Pkcs1v15, Hash::Sha256) => &sig::RSA_PKCS1_2048_8192_SHA256,
-            (Padding::Pkcs1v15, Hash::Sha384) => &sig::RSA_PKCS1_2048_8192_SHA384,
-            (Padding::Pkcs1v15, Hash::Sha512) => &sig::RSA_PKCS1_2048_8192_SHA512,
-            (Padding::Pss, Hash::Sha256) => &sig::RSA_PSS_2048_8192_SHA256,
-            (Padding::Pss, Hash::Sha384) => &sig::RSA_PSS_2048_8192_SHA384,
-            (Padding::Pss, Hash::Sha512) => &sig::RSA_PSS_2048_8192_SHA512,
+            (SignaturePadding::Pkcs1v15, HashAlgorithm::Sha256) => &sig::RSA_PKCS1_2048_8192_SHA256,
+            (SignaturePadding::Pkcs1v15, HashAlgorithm::Sha384) => &sig::RSA_PKCS1_2048_8192_SHA384,
+            (SignaturePadding::Pkcs1v15, HashAlgorithm::Sha512) => &sig::RSA_PKCS1_2048_8192_SHA512,
+            (SignaturePadding::Pss, HashAlgorithm::Sha256) => &sig::RSA_PSS_2048_8192_SHA256,
+            (SignaturePadding::Pss, HashAlgorithm::Sha384) => &sig::RSA_PSS_2048_8192_SHA384,
+            (SignaturePadding::Pss, HashAlgorithm::Sha512) => &sig::RSA_PSS_2048_8192_SHA512,
         },
-        (K::P256, Hash::Sha256) => &sig::ECDSA_P256_SHA256_ASN1,
-        (K::P384, Hash::Sha384) => &sig::ECDSA_P384_SHA384_ASN1,
-        (K::P384, Hash::Sha256) => &sig::ECDSA_P384_SHA256_ASN1,
-        (K::P521, Hash::Sha512) => &sig::ECDSA_P521_SHA512_ASN1,
-        (K::P521, Hash::Sha256) => &sig::ECDSA_P521_SHA256_ASN1,
+        (K::P256, HashAlgorithm::Sha256) => &sig::ECDSA_P256_SHA256_ASN1,
+        (K::P384, HashAlgorithm::Sha384) => &sig::ECDSA_P384_SHA384_ASN1,
+        (K::P384, HashAlgorithm::Sha256) => &sig::ECDSA_P384_SHA256_ASN1,
+        (K::P521, HashAlgorithm::Sha512) => &sig::ECDSA_P521_SHA512_ASN1,
+        (K::P521, HashAlgorithm::Sha256) => &sig::ECDSA_P521_SHA256_ASN1,
         (other, _) => bail!(
             "a {other:?} key does not sign {} digests here",
             hash.as_str()
@@ -640,8 +583,8 @@ mod tests {
             product: "p".into(),
             operation: "o".into(),
             digest: vec![7; 48],
-            hash: Hash::Sha384,
-            padding: Padding::Pkcs1v15,
+            hash: HashAlgorithm::Sha384,
+            padding: SignaturePadding::Pkcs1v15,
             encoding: Encoding::Der,
             name: "n".into(),
             description: "d".into(),
@@ -652,7 +595,7 @@ mod tests {
         assert_eq!(b["productId"], "p");
         assert_eq!(b["idProductOperation"], "o");
         assert!(b.get("optionalParameters").is_none(), "{b}");
-        req.padding = Padding::Pss;
+        req.padding = SignaturePadding::Pss;
         req.encoding = Encoding::Raw;
         assert_eq!(
             req.body()["optionalParameters"],
@@ -670,17 +613,20 @@ mod tests {
 
     #[test]
     fn names_parse() {
-        assert_eq!(Hash::parse("sha512"), Some(Hash::Sha512));
-        assert_eq!(Hash::parse("MD5"), None);
-        assert_eq!(Padding::parse("pss"), Some(Padding::Pss));
-        assert_eq!(Padding::parse("PKCS_v1_5"), Some(Padding::Pkcs1v15));
+        assert_eq!(parse_hash("sha512"), Some(HashAlgorithm::Sha512));
+        assert_eq!(parse_hash("MD5"), None);
+        assert_eq!(parse_padding("pss"), Some(SignaturePadding::Pss));
+        assert_eq!(parse_padding("PKCS_v1_5"), Some(SignaturePadding::Pkcs1v15));
         assert_eq!(Encoding::parse("raw"), Some(Encoding::Raw));
         assert_eq!(SaltLength::parse("hash"), Ok(SaltLength::Hash));
         assert_eq!(SaltLength::parse("32"), Ok(SaltLength::Bytes(32)));
         assert!(SaltLength::parse("-1").is_err());
         let v = json!({"storedOptionalParameters": [{"signaturePadding": "PSS"}, {"saltLength": 32}, {"signatureEncoding": "RAW"}]});
-        assert_eq!(stored_style(&v), (Padding::Pss, Encoding::Raw));
-        assert_eq!(stored_style(&json!({})), (Padding::Pkcs1v15, Encoding::Der));
+        assert_eq!(stored_style(&v), (SignaturePadding::Pss, Encoding::Raw));
+        assert_eq!(
+            stored_style(&json!({})),
+            (SignaturePadding::Pkcs1v15, Encoding::Der)
+        );
     }
 
     #[test]
@@ -693,10 +639,10 @@ mod tests {
         let der = key.sign(message).unwrap();
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, message);
         let public = key.public_key();
-        let p = Padding::Pkcs1v15;
+        let p = SignaturePadding::Pkcs1v15;
         check_signature(
             &public,
-            Hash::Sha256,
+            HashAlgorithm::Sha256,
             p,
             Encoding::Der,
             digest.as_ref(),
@@ -707,7 +653,7 @@ mod tests {
         assert!(
             check_signature(
                 &public,
-                Hash::Sha256,
+                HashAlgorithm::Sha256,
                 p,
                 Encoding::Der,
                 other.as_ref(),
@@ -718,7 +664,7 @@ mod tests {
         assert!(
             check_signature(
                 &public,
-                Hash::Sha256,
+                HashAlgorithm::Sha256,
                 p,
                 Encoding::Raw,
                 digest.as_ref(),
@@ -726,12 +672,22 @@ mod tests {
             )
             .is_err()
         );
-        assert!(check_signature(&public, Hash::Sha512, p, Encoding::Der, &[0; 64], &der).is_err());
+        assert!(
+            check_signature(
+                &public,
+                HashAlgorithm::Sha512,
+                p,
+                Encoding::Der,
+                &[0; 64],
+                &der
+            )
+            .is_err()
+        );
         // The same signature as r||s (from DER, here by hand).
         let raw = der_to_raw(&der, 32);
         check_signature(
             &public,
-            Hash::Sha256,
+            HashAlgorithm::Sha256,
             p,
             Encoding::Raw,
             digest.as_ref(),
@@ -741,7 +697,7 @@ mod tests {
         assert!(
             check_signature(
                 &public,
-                Hash::Sha256,
+                HashAlgorithm::Sha256,
                 p,
                 Encoding::Der,
                 digest.as_ref(),
@@ -752,7 +708,7 @@ mod tests {
         assert!(
             check_signature(
                 &public,
-                Hash::Sha256,
+                HashAlgorithm::Sha256,
                 p,
                 Encoding::Raw,
                 digest.as_ref(),
@@ -767,7 +723,7 @@ mod tests {
         let raw = der_to_raw(&der, 66);
         check_signature(
             &key.public_key(),
-            Hash::Sha512,
+            HashAlgorithm::Sha512,
             p,
             Encoding::Raw,
             digest.as_ref(),
