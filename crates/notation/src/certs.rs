@@ -183,74 +183,59 @@ pub fn parse_chain(ders: &[Vec<u8>]) -> Result<Vec<Certificate>> {
 /// certificate requirements for a signing chain. A one-certificate chain is a self-signed
 /// root that must also satisfy the leaf rules.
 pub fn check_signing_chain(chain: &[Certificate]) -> Result<()> {
-    if chain.is_empty() {
-        return Err(Error::EmptyChain);
-    }
-    for (index, cert) in chain.iter().enumerate() {
-        let fail = |rule: CertRule| Error::CertificateRule {
+    check_chain(
+        chain,
+        |index, subject, rule| Error::CertificateRule {
             index,
-            subject: cert.subject(),
+            subject,
             rule,
-        };
-        let x509 = match X509Certificate::from_der(cert.der()) {
-            Ok((_, x)) => x,
-            Err(e) => {
-                return Err(Error::Certificate {
-                    index,
-                    subject: cert.subject(),
-                    reason: e.to_string(),
-                });
+        },
+        |index, cert, x509| {
+            check_key(cert)?;
+            let oid = x509.signature_algorithm.algorithm.to_id_string();
+            if SHA1_SIGNATURE_OIDS.contains(&oid.as_str()) {
+                return Err(CertRule::Sha1Signature { oid });
             }
-        };
-        check_key(cert).map_err(fail)?;
-        let oid = x509.signature_algorithm.algorithm.to_id_string();
-        if SHA1_SIGNATURE_OIDS.contains(&oid.as_str()) {
-            return Err(fail(CertRule::Sha1Signature { oid }));
-        }
-        if index == 0 {
-            check_leaf(&x509).map_err(fail)?;
-        } else {
-            check_ca(&x509, index - 1).map_err(fail)?;
-        }
-        let last = index + 1 == chain.len();
-        if !last && cert.is_self_issued() {
-            return Err(fail(CertRule::SelfIssuedBeforeEnd));
-        }
-        let issuer = chain.get(index + 1).unwrap_or(cert);
-        if cert.issuer() != issuer.subject() {
-            return Err(fail(if last {
-                CertRule::RootNotSelfSigned
-            } else {
-                CertRule::IssuerNotNext {
-                    issuer: cert.issuer(),
-                    next_subject: issuer.subject(),
-                }
-            }));
-        }
-        if cert.verify_signed_by(issuer).is_err() {
-            return Err(fail(if last {
-                CertRule::RootNotSelfSigned
-            } else {
-                CertRule::NotSignedByNext
-            }));
-        }
-    }
-    Ok(())
+            match index {
+                0 => check_leaf(x509),
+                _ => check_ca(x509, index - 1),
+            }
+        },
+    )
 }
 
 /// Checks a timestamp authority's chain (TSA certificate first, self-signed root last) against
 /// the Notary Project requirements for timestamping certificates. A one-certificate chain is a
 /// self-signed TSA certificate that must also satisfy the leaf rules.
 pub fn check_timestamping_chain(chain: &[Certificate]) -> Result<()> {
+    check_chain(
+        chain,
+        |index, subject, rule| Error::TsaCertificateRule {
+            index,
+            subject,
+            rule,
+        },
+        |index, cert, x509| match index {
+            0 => check_tsa_leaf(cert, x509),
+            _ => check_tsa_ca(x509, index - 1),
+        },
+    )
+}
+
+/// The chain rules both kinds share (notation-core-go's `validateCertChain`): the last
+/// certificate is self-signed, no other is, each is signed by and issued by the next; then
+/// `rules` (the leaf's and the CAs' own requirements) for each certificate. `wrap` names the
+/// kind in the error.
+fn check_chain(
+    chain: &[Certificate],
+    wrap: impl Fn(usize, String, CertRule) -> Error,
+    rules: impl Fn(usize, &Certificate, &X509Certificate<'_>) -> Result<(), CertRule>,
+) -> Result<()> {
     if chain.is_empty() {
         return Err(Error::EmptyChain);
     }
     for (index, cert) in chain.iter().enumerate() {
-        let fail = |rule: CertRule| Error::TsaCertificateRule {
-            index,
-            subject: cert.subject(),
-            rule,
-        };
+        let fail = |rule: CertRule| wrap(index, cert.subject(), rule);
         let x509 = match X509Certificate::from_der(cert.der()) {
             Ok((_, x)) => x,
             Err(e) => {
@@ -261,32 +246,24 @@ pub fn check_timestamping_chain(chain: &[Certificate]) -> Result<()> {
                 });
             }
         };
-        let last = index + 1 == chain.len();
         let self_signed = cert.is_self_issued() && cert.verify_signed_by(cert).is_ok();
-        if last {
-            if !self_signed {
-                return Err(fail(CertRule::RootNotSelfSigned));
-            }
-        } else {
-            if self_signed {
-                return Err(fail(CertRule::SelfIssuedBeforeEnd));
-            }
-            let next = &chain[index + 1];
-            if cert.verify_signed_by(next).is_err() {
-                return Err(fail(CertRule::NotSignedByNext));
-            }
-            if cert.issuer() != next.subject() {
+        match chain.get(index + 1) {
+            None if !self_signed => return Err(fail(CertRule::RootNotSelfSigned)),
+            None => {}
+            Some(_) if self_signed => return Err(fail(CertRule::SelfIssuedBeforeEnd)),
+            // The names first: "issued by X, next is Y" says more than a failed signature.
+            Some(next) if cert.issuer() != next.subject() => {
                 return Err(fail(CertRule::IssuerNotNext {
                     issuer: cert.issuer(),
                     next_subject: next.subject(),
                 }));
             }
+            Some(next) if cert.verify_signed_by(next).is_err() => {
+                return Err(fail(CertRule::NotSignedByNext));
+            }
+            Some(_) => {}
         }
-        if index == 0 {
-            check_tsa_leaf(cert, &x509).map_err(fail)?;
-        } else {
-            check_tsa_ca(&x509, index - 1).map_err(fail)?;
-        }
+        rules(index, cert, &x509).map_err(fail)?;
     }
     Ok(())
 }

@@ -209,19 +209,15 @@ pub async fn key_spec(t: &Target) -> Result<JwsAlgorithm, ErrorResponse> {
                 t.product
             ))
         })?;
-    Ok(match key_type {
-        "RSA2048" => JwsAlgorithm::Ps256,
-        "RSA3072" => JwsAlgorithm::Ps384,
-        "RSA4096" => JwsAlgorithm::Ps512,
-        "ECDSAP256" => JwsAlgorithm::Es256,
-        "ECDSAP384" => JwsAlgorithm::Es384,
-        "ECDSAP521" => JwsAlgorithm::Es512,
-        other => {
-            return Err(ErrorResponse::validation(format!(
-                "the certificate's key type {other} has no Notary Project signing algorithm"
-            )));
-        }
-    })
+    key_type
+        .parse::<signet_keys::KeyType>()
+        .ok()
+        .and_then(|k| JwsAlgorithm::for_key_type(k.crypto_key_type()).ok())
+        .ok_or_else(|| {
+            ErrorResponse::validation(format!(
+                "the certificate's key type {key_type} has no Notary Project signing algorithm"
+            ))
+        })
 }
 
 /// `describe-key`.
