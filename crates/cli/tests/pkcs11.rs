@@ -120,33 +120,6 @@ impl Hsm {
     }
 }
 
-/// The subject `Name` (DER) of a DER certificate: the sixth element of the TBSCertificate.
-fn cert_subject(der: &[u8]) -> Vec<u8> {
-    fn tlv(b: &[u8]) -> (usize, usize) {
-        let first = b[1] as usize;
-        if first < 0x80 {
-            (2, first)
-        } else {
-            let n = first & 0x7f;
-            let len = b[2..2 + n]
-                .iter()
-                .fold(0usize, |a, x| (a << 8) | *x as usize);
-            (2 + n, len)
-        }
-    }
-    let (h, _) = tlv(der);
-    let tbs = &der[h..];
-    let (h, len) = tlv(tbs);
-    let mut rest = &tbs[h..h + len];
-    let mut fields = Vec::new();
-    while !rest.is_empty() {
-        let (h, len) = tlv(rest);
-        fields.push(&rest[..h + len]);
-        rest = &rest[h + len..];
-    }
-    fields[5].to_vec()
-}
-
 /// The DER of the first certificate in PEM text.
 fn pem_der(pem: &str) -> Vec<u8> {
     let body: String = pem
@@ -197,7 +170,7 @@ fn store_certificate_child() -> bool {
             Attribute::Private(false),
             Attribute::Id(id),
             Attribute::Label(var("SIGNET_CLI_PKCS11_LABEL").into_bytes()),
-            Attribute::Subject(cert_subject(&der)),
+            Attribute::Subject(signet_testkit::softhsm::certificate_subject(&der)),
             Attribute::Value(der),
         ])
         .unwrap();

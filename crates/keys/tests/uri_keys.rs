@@ -169,34 +169,6 @@ fn softhsm_uri_keys() {
     );
 }
 
-/// The subject `Name` (DER) of a DER certificate: the sixth element of the TBSCertificate
-/// (after [0] version, serial, signature, issuer, validity).
-fn cert_subject(der: &[u8]) -> Vec<u8> {
-    fn tlv(b: &[u8]) -> (usize, usize) {
-        let first = b[1] as usize;
-        if first < 0x80 {
-            (2, first)
-        } else {
-            let n = first & 0x7f;
-            let len = b[2..2 + n]
-                .iter()
-                .fold(0usize, |a, x| (a << 8) | *x as usize);
-            (2 + n, len)
-        }
-    }
-    let (h, _) = tlv(der);
-    let tbs = &der[h..];
-    let (h, len) = tlv(tbs);
-    let mut rest = &tbs[h..h + len];
-    let mut fields = Vec::new();
-    while !rest.is_empty() {
-        let (h, len) = tlv(rest);
-        fields.push(&rest[..h + len]);
-        rest = &rest[h + len..];
-    }
-    fields[5].to_vec()
-}
-
 /// Stores `der` as an X.509 certificate object with `id` and `label` on the main token.
 fn store_certificate(der: &[u8], id: &[u8], label: &str) {
     let ctx = Pkcs11::new(MODULE).unwrap();
@@ -219,7 +191,7 @@ fn store_certificate(der: &[u8], id: &[u8], label: &str) {
             Attribute::Private(false),
             Attribute::Id(id.to_vec()),
             Attribute::Label(label.as_bytes().to_vec()),
-            Attribute::Subject(cert_subject(der)),
+            Attribute::Subject(signet_testkit::softhsm::certificate_subject(der)),
             Attribute::Value(der.to_vec()),
         ])
         .unwrap();

@@ -55,3 +55,32 @@ impl Token {
         }
     }
 }
+
+/// The subject `Name` (DER) of a DER certificate — the sixth element of the TBSCertificate,
+/// after [0] version, serial, signature, issuer and validity — for the `CKA_SUBJECT` of a
+/// certificate object stored on a test token. Test input only: panics on malformed DER.
+pub fn certificate_subject(der: &[u8]) -> Vec<u8> {
+    fn tlv(b: &[u8]) -> (usize, usize) {
+        let first = b[1] as usize;
+        if first < 0x80 {
+            (2, first)
+        } else {
+            let n = first & 0x7f;
+            let len = b[2..2 + n]
+                .iter()
+                .fold(0usize, |a, x| (a << 8) | *x as usize);
+            (2 + n, len)
+        }
+    }
+    let (h, _) = tlv(der);
+    let tbs = &der[h..];
+    let (h, len) = tlv(tbs);
+    let mut rest = &tbs[h..h + len];
+    let mut fields = Vec::new();
+    while !rest.is_empty() {
+        let (h, len) = tlv(rest);
+        fields.push(&rest[..h + len]);
+        rest = &rest[h + len..];
+    }
+    fields[5].to_vec()
+}
