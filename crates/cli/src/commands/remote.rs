@@ -103,6 +103,28 @@ pub enum RemoteCommand {
     },
 }
 
+/// `approve -I ID [--reason …]` of products, image signings and client registrations.
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The id of the request (or client) to approve.
+    #[arg(short = 'I', long = "id")]
+    pub id: String,
+    /// Why (kept in the audit trail).
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+/// `reject -I ID --reason …` of products, image signings and client registrations.
+#[derive(Debug, Args)]
+pub struct RejectArgs {
+    /// The id of the request (or client) to reject.
+    #[arg(short = 'I', long = "id")]
+    pub id: String,
+    /// Why (required).
+    #[arg(long)]
+    pub reason: String,
+}
+
 /// `signet remote product` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ProductCommand {
@@ -152,23 +174,9 @@ pub enum ProductCommand {
         fingerprint: Option<String>,
     },
     /// Approve a product request (a new product's request has the product's id).
-    Approve {
-        /// The request id.
-        #[arg(short = 'I', long = "id")]
-        id: String,
-        /// Why (kept in the audit trail).
-        #[arg(long)]
-        reason: Option<String>,
-    },
+    Approve(ApproveArgs),
     /// Reject a product request.
-    Reject {
-        /// The request id.
-        #[arg(short = 'I', long = "id")]
-        id: String,
-        /// Why (required).
-        #[arg(long)]
-        reason: String,
-    },
+    Reject(RejectArgs),
     /// Change a product from a JSON file (name, description and enabled apply at once;
     /// operation or rule changes wait for approval).
     Update {
@@ -322,23 +330,9 @@ pub enum ClientsCommand {
         description: String,
     },
     /// Approve a client's registration.
-    Approve {
-        /// The client id.
-        #[arg(short = 'I', long = "id")]
-        id: String,
-        /// Why (kept in the audit trail).
-        #[arg(long)]
-        reason: Option<String>,
-    },
+    Approve(ApproveArgs),
     /// Reject a client's registration.
-    Reject {
-        /// The client id.
-        #[arg(short = 'I', long = "id")]
-        id: String,
-        /// Why (required).
-        #[arg(long)]
-        reason: String,
-    },
+    Reject(RejectArgs),
     /// List the registered clients.
     #[command(visible_alias = "getall")]
     List {
@@ -402,23 +396,9 @@ pub enum ImageSigningCommand {
     /// Request a signature over a digest (or a cosign payload); prints the request with its id.
     Add(AddArgs),
     /// Approve a signing request (signing completes before the answer).
-    Approve {
-        /// The request id.
-        #[arg(short = 'I', long = "id")]
-        id: String,
-        /// Why (kept in the audit trail).
-        #[arg(long)]
-        reason: Option<String>,
-    },
+    Approve(ApproveArgs),
     /// Reject a signing request.
-    Reject {
-        /// The request id.
-        #[arg(short = 'I', long = "id")]
-        id: String,
-        /// Why (required).
-        #[arg(long)]
-        reason: String,
-    },
+    Reject(RejectArgs),
     /// Show a signing request, or with -O write its signature.
     Get(GetArgs),
     /// List the signing requests you may read.
@@ -757,12 +737,12 @@ async fn product(client: &Client, out: RemoteOutput, cmd: ProductCommand) -> Res
                 None => emit(&text),
             }
         }
-        ProductCommand::Approve { id, reason } => {
+        ProductCommand::Approve(ApproveArgs { id, reason }) => {
             let body = decision(&id, true, reason.as_deref())?;
             client.post("/products/approvals", &body).await?;
             print_decision(out, "Product request", &id, "APPROVE")
         }
-        ProductCommand::Reject { id, reason } => {
+        ProductCommand::Reject(RejectArgs { id, reason }) => {
             let body = decision(&id, false, Some(&reason))?;
             client.post("/products/approvals", &body).await?;
             print_decision(out, "Product request", &id, "REJECT")
@@ -954,14 +934,14 @@ async fn clients(client: &Client, out: RemoteOutput, cmd: ClientsCommand) -> Res
                 .context("the service answered the registration with no body")?;
             print(out, Kind::Client, &v)
         }
-        ClientsCommand::Approve { id, reason } => {
+        ClientsCommand::Approve(ApproveArgs { id, reason }) => {
             let body = decision(&id, true, reason.as_deref())?;
             let v = client
                 .post("/registrations/clients/approvals", &body)
                 .await?;
             print_client_decision(out, &id, "APPROVE", v)
         }
-        ClientsCommand::Reject { id, reason } => {
+        ClientsCommand::Reject(RejectArgs { id, reason }) => {
             let body = decision(&id, false, Some(&reason))?;
             let v = client
                 .post("/registrations/clients/approvals", &body)
@@ -1201,12 +1181,12 @@ async fn image_signing(client: &Client, out: RemoteOutput, cmd: ImageSigningComm
                 .context("the service answered the signing request with no body")?;
             print(out, Kind::ImageSigning, &v)
         }
-        ImageSigningCommand::Approve { id, reason } => {
+        ImageSigningCommand::Approve(ApproveArgs { id, reason }) => {
             let body = decision(&id, true, reason.as_deref())?;
             client.post("/imagesignings/approvals", &body).await?;
             print_decision(out, "Signing request", &id, "APPROVE")
         }
-        ImageSigningCommand::Reject { id, reason } => {
+        ImageSigningCommand::Reject(RejectArgs { id, reason }) => {
             let body = decision(&id, false, Some(&reason))?;
             client.post("/imagesignings/approvals", &body).await?;
             print_decision(out, "Signing request", &id, "REJECT")
@@ -1712,14 +1692,14 @@ mod tests {
         assert!(matches!(
             r.command,
             RemoteCommand::Clients {
-                command: ClientsCommand::Approve { reason: None, .. }
+                command: ClientsCommand::Approve(ApproveArgs { reason: None, .. })
             }
         ));
         let r = parse(&["clients", "reject", "-I", "c1", "--reason", "unknown PC"]);
         assert!(matches!(
             r.command,
             RemoteCommand::Clients {
-                command: ClientsCommand::Reject { .. }
+                command: ClientsCommand::Reject(_)
             }
         ));
         let r = parse(&["clients", "list", "-P", "prod", "--state", "notactive"]);
