@@ -7,23 +7,21 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rusqlite::OptionalExtension as _;
 use serde_json::Value;
 use signet_workflow::audit::{self, AuditEntry, GENESIS_HASH};
 use signet_workflow::{ChainBreak, Timestamp};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
-use sqlx::{AssertSqlSafe, PgPool, Row, SqlitePool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, PgPool, Row};
 
 use crate::error::{Error, Result, redact_url, scrub, url_secrets};
 use crate::migrate;
 use crate::model::{
     AuditEvent, AuditProblem, AuditReport, Backend, Filter, Kind, Page, Record, Write,
 };
+use crate::sqlite::{Job, Sqlite};
 
-/// Connections of a SQLite pool.
-const SQLITE_POOL_SIZE: u32 = 8;
 /// Connections of a PostgreSQL pool.
 const POSTGRES_POOL_SIZE: u32 = 16;
 /// How long a SQLite connection waits for another process's write lock.
@@ -63,24 +61,23 @@ const STALLED: &str = concat!(
     " FROM records WHERE kind = $1 AND state = $2 AND updated_at <= $3 \
      ORDER BY updated_at, org, id LIMIT $4"
 );
-const INSERT_RECORD: &str = "INSERT INTO records (kind, org, id, version, state, name, \
+pub(crate) const INSERT_RECORD: &str = "INSERT INTO records (kind, org, id, version, state, name, \
      product_id, requester, created_at, updated_at, expires_at, readers, approvers, doc) \
      VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
-const UPDATE_RECORD: &str = "UPDATE records SET version = version + 1, state = $4, name = $5, \
+pub(crate) const UPDATE_RECORD: &str = "UPDATE records SET version = version + 1, state = $4, name = $5, \
      product_id = $6, requester = $7, updated_at = $9, expires_at = $10, readers = $11, \
      approvers = $12, doc = $13 WHERE kind = $1 AND org = $2 AND id = $3 AND version = $8";
-const RECORD_VERSION: &str = "SELECT version FROM records WHERE kind = $1 AND org = $2 AND id = $3";
-const DELETE_GROUPS: &str = "DELETE FROM record_groups WHERE org = $1 AND kind = $2 AND id = $3";
-const SQLITE_INSERT_GROUPS: &str = "INSERT INTO record_groups (org, kind, id, role, group_name) \
-     SELECT $1, $2, $3, 'reader', value FROM json_each($4) \
-     UNION SELECT $1, $2, $3, 'approver', value FROM json_each($5)";
+pub(crate) const RECORD_VERSION: &str =
+    "SELECT version FROM records WHERE kind = $1 AND org = $2 AND id = $3";
+pub(crate) const DELETE_GROUPS: &str =
+    "DELETE FROM record_groups WHERE org = $1 AND kind = $2 AND id = $3";
 const POSTGRES_INSERT_GROUPS: &str = "INSERT INTO record_groups (org, kind, id, role, group_name) \
      SELECT $1, $2, $3, 'reader', r.value FROM jsonb_array_elements_text($4::text::jsonb) AS r(value) \
      UNION SELECT $1, $2, $3, 'approver', a.value FROM jsonb_array_elements_text($5::text::jsonb) AS a(value)";
 /// Creates the head row if missing and locks it (PostgreSQL: the row lock of the upsert;
 /// SQLite: the transaction already holds the write lock) and returns it. `seq = -1` marks
 /// an empty chain; the row is always updated before the transaction commits.
-const LOCK_HEAD: &str = "INSERT INTO audit_heads (org, seq, hash, at) VALUES ($1, -1, $2, $3) \
+pub(crate) const LOCK_HEAD: &str = "INSERT INTO audit_heads (org, seq, hash, at) VALUES ($1, -1, $2, $3) \
      ON CONFLICT (org) DO UPDATE SET seq = audit_heads.seq RETURNING seq, hash, at";
 const UPDATE_HEAD: &str = "UPDATE audit_heads SET seq = $2, hash = $3, at = $4 WHERE org = $1";
 const AUDIT_COLUMNS: &str = "seq, at, actor, action, subject, details, prev_hash, hash";
@@ -101,9 +98,9 @@ macro_rules! lock_head {
                 .fetch_one(&mut *$tx)
                 .await
                 .map_err(|e| $errs.db("write", e))?;
-            let seq = row.int(0).map_err(|e| $errs.db("write", e))?;
-            let hash = row.text(1).map_err(|e| $errs.db("write", e))?;
-            let at = row.int(2).map_err(|e| $errs.db("write", e))?;
+            let seq: i64 = row.try_get(0).map_err(|e| $errs.db("write", e))?;
+            let hash: String = row.try_get(1).map_err(|e| $errs.db("write", e))?;
+            let at: i64 = row.try_get(2).map_err(|e| $errs.db("write", e))?;
             if let Ok(seq) = u64::try_from(seq) {
                 prev = Some(head_entry(seq, hash, at));
             }
@@ -277,7 +274,7 @@ macro_rules! apply_writes {
 
 /// The entries `audit` appends after `prev`. An event dated before the head is recorded at
 /// the head's time.
-fn chain(prev: Option<&AuditEntry>, audit: &[AuditEvent]) -> Vec<AuditEntry> {
+pub(crate) fn chain(prev: Option<&AuditEntry>, audit: &[AuditEvent]) -> Vec<AuditEntry> {
     let mut head = prev.map(|p| head_entry(p.seq, p.hash.clone(), p.at.unix_seconds()));
     let mut entries = Vec::with_capacity(audit.len());
     for event in audit {
@@ -313,13 +310,9 @@ struct Inner {
 }
 
 enum Pool {
-    Sqlite {
-        pool: SqlitePool,
-        /// This process's writes go to one writer task, which commits whatever has queued
-        /// up in one transaction (group commit, see [`sqlite_writer`]). Other processes
-        /// still contend through SQLite's write lock (with `busy_timeout`).
-        writer: tokio::sync::mpsc::UnboundedSender<Job>,
-    },
+    /// rusqlite: reads in place, writes through one writer thread per process (group
+    /// commit); other processes contend through SQLite's write lock (`busy_timeout`).
+    Sqlite(Arc<Sqlite>),
     Postgres(PgPool),
 }
 
@@ -358,18 +351,6 @@ impl Errs {
     }
 }
 
-/// A write waiting for the SQLite writer task.
-struct Job {
-    org: String,
-    prepared: Vec<Prepared>,
-    audit: Vec<AuditEvent>,
-    details: Vec<String>,
-    reply: tokio::sync::oneshot::Sender<Result<Vec<AuditEntry>>>,
-}
-
-/// Most writes committed together.
-const GROUP_COMMIT_MAX: usize = 256;
-
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
@@ -378,44 +359,28 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Runs `$body` with `$pool` bound to the concrete pool of either backend.
-macro_rules! with_pool {
-    ($store:expr, |$pool:ident| $body:expr) => {
-        match &$store.inner.pool {
-            Pool::Sqlite { pool: $pool, .. } => $body,
-            Pool::Postgres($pool) => $body,
-        }
-    };
+/// Column access shared by both backends' row types.
+pub(crate) trait RowExt {
+    fn text(&self, i: usize) -> Result<String, String>;
+    fn opt_text(&self, i: usize) -> Result<Option<String>, String>;
+    fn int(&self, i: usize) -> Result<i64, String>;
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, String>;
 }
 
-/// Column access shared by both row types.
-trait RowExt {
-    fn text(&self, i: usize) -> Result<String, sqlx::Error>;
-    fn opt_text(&self, i: usize) -> Result<Option<String>, sqlx::Error>;
-    fn int(&self, i: usize) -> Result<i64, sqlx::Error>;
-    fn opt_int(&self, i: usize) -> Result<Option<i64>, sqlx::Error>;
+impl RowExt for PgRow {
+    fn text(&self, i: usize) -> Result<String, String> {
+        self.try_get(i).map_err(|e| e.to_string())
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>, String> {
+        self.try_get(i).map_err(|e| e.to_string())
+    }
+    fn int(&self, i: usize) -> Result<i64, String> {
+        self.try_get(i).map_err(|e| e.to_string())
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, String> {
+        self.try_get(i).map_err(|e| e.to_string())
+    }
 }
-
-macro_rules! impl_row_ext {
-    ($row:ty) => {
-        impl RowExt for $row {
-            fn text(&self, i: usize) -> Result<String, sqlx::Error> {
-                self.try_get(i)
-            }
-            fn opt_text(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
-                self.try_get(i)
-            }
-            fn int(&self, i: usize) -> Result<i64, sqlx::Error> {
-                self.try_get(i)
-            }
-            fn opt_int(&self, i: usize) -> Result<Option<i64>, sqlx::Error> {
-                self.try_get(i)
-            }
-        }
-    };
-}
-impl_row_ext!(SqliteRow);
-impl_row_ext!(PgRow);
 
 /// A dynamically bound argument of [`Store::list`].
 enum Arg {
@@ -424,22 +389,22 @@ enum Arg {
 }
 
 /// A write with its JSON already serialized (outside the transaction).
-struct Prepared {
-    record: Record,
-    expected_version: Option<i64>,
-    readers: String,
-    approvers: String,
-    doc: String,
+pub(crate) struct Prepared {
+    pub record: Record,
+    pub expected_version: Option<i64>,
+    pub readers: String,
+    pub approvers: String,
+    pub doc: String,
 }
 
-fn record_from_row<R: RowExt>(kind: Kind, row: &R) -> Result<Record> {
+pub(crate) fn record_from_row<R: RowExt>(kind: Kind, row: &R) -> Result<Record> {
     let id = row.text(1).unwrap_or_default();
     let corrupt = |message: String| Error::Corrupt {
         what: kind.describe().to_owned(),
         id: id.clone(),
         message,
     };
-    let col = |e: sqlx::Error| corrupt(e.to_string());
+    let col = |e: String| corrupt(e);
     let state = row.int(3).map_err(col)?;
     let groups = |i: usize| -> Result<Vec<String>> {
         serde_json::from_str(&row.text(i).map_err(col)?)
@@ -464,14 +429,14 @@ fn record_from_row<R: RowExt>(kind: Kind, row: &R) -> Result<Record> {
     })
 }
 
-fn audit_from_row<R: RowExt>(org: &str, row: &R) -> Result<AuditEntry> {
+pub(crate) fn audit_from_row<R: RowExt>(org: &str, row: &R) -> Result<AuditEntry> {
     let seq = row.int(0).unwrap_or(-1);
     let corrupt = |message: String| Error::Corrupt {
         what: "audit entry".to_owned(),
         id: format!("{org}/{seq}"),
         message,
     };
-    let col = |e: sqlx::Error| corrupt(e.to_string());
+    let col = |e: String| corrupt(e);
     Ok(AuditEntry {
         seq: u64::try_from(seq).map_err(|_| corrupt(format!("seq {seq}")))?,
         at: Timestamp(row.int(1).map_err(col)?),
@@ -485,7 +450,7 @@ fn audit_from_row<R: RowExt>(org: &str, row: &R) -> Result<AuditEntry> {
     })
 }
 
-fn to_i64(value: u64) -> i64 {
+pub(crate) fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
@@ -496,7 +461,7 @@ fn to_json(what: &str, value: &impl serde::Serialize) -> Result<String> {
 }
 
 /// A chain entry standing for the stored head (only `seq` and `hash` matter to `append`).
-fn head_entry(seq: u64, hash: String, at: i64) -> AuditEntry {
+pub(crate) fn head_entry(seq: u64, hash: String, at: i64) -> AuditEntry {
     AuditEntry {
         seq,
         at: Timestamp(at),
@@ -551,21 +516,16 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true);
+            // sqlx creates the file and runs the migrations; rusqlite serves the store.
             let pool = SqlitePoolOptions::new()
-                .max_connections(SQLITE_POOL_SIZE)
+                .max_connections(1)
                 .connect_with(options)
                 .await
                 .map_err(connect_err)?;
-            migrate::sqlite(&pool).await?;
-            let (writer, jobs) = tokio::sync::mpsc::unbounded_channel();
-            tokio::spawn(sqlite_writer(
-                pool.clone(),
-                Errs {
-                    secrets: Arc::new(secrets.clone()),
-                },
-                jobs,
-            ));
-            Pool::Sqlite { pool, writer }
+            let migrated = migrate::sqlite(&pool).await;
+            pool.close().await;
+            migrated?;
+            Pool::Sqlite(Arc::new(Sqlite::open(path, SQLITE_BUSY_TIMEOUT)?))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options =
                 PgConnectOptions::from_str(url).map_err(|e| unsupported(e.to_string()))?;
@@ -598,14 +558,17 @@ impl Store {
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         match self.inner.pool {
-            Pool::Sqlite { .. } => Backend::Sqlite,
+            Pool::Sqlite(_) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
         }
     }
 
     /// Closes the pool (waits for connections in use to come back).
     pub async fn close(&self) {
-        with_pool!(self, |pool| pool.close().await)
+        match &self.inner.pool {
+            Pool::Sqlite(db) => db.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
     }
 
     fn db(&self, operation: &'static str, e: sqlx::Error) -> Error {
@@ -614,44 +577,55 @@ impl Store {
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<()> {
-        with_pool!(self, |pool| {
-            sqlx::query("SELECT 1")
+        match &self.inner.pool {
+            Pool::Sqlite(db) => db.read("ping", |conn| {
+                conn.query_row("SELECT 1", [], |_| Ok(()))
+                    .map_err(crate::sqlite::db("ping"))
+            }),
+            Pool::Postgres(pool) => sqlx::query("SELECT 1")
                 .execute(pool)
                 .await
-                .map_err(|e| self.db("ping", e))?;
-        });
-        Ok(())
+                .map(|_| ())
+                .map_err(|e| self.db("ping", e)),
+        }
     }
 
     /// The record `id` of `org`.
     pub async fn get(&self, kind: Kind, org: &str, id: &str) -> Result<Option<Record>> {
-        with_pool!(self, |pool| {
-            sqlx::query(GET)
-                .bind(kind.as_str())
-                .bind(org)
-                .bind(id)
+        self.one(kind, "get", GET, [kind.as_str(), org, id]).await
+    }
+
+    /// The first record a query with three text arguments selects.
+    async fn one(
+        &self,
+        kind: Kind,
+        operation: &'static str,
+        sql: &'static str,
+        args: [&str; 3],
+    ) -> Result<Option<Record>> {
+        match &self.inner.pool {
+            Pool::Sqlite(db) => db.read(operation, |conn| {
+                Ok(Sqlite::records(conn, operation, kind, sql, args)?
+                    .into_iter()
+                    .next())
+            }),
+            Pool::Postgres(pool) => sqlx::query(sql)
+                .bind(args[0])
+                .bind(args[1])
+                .bind(args[2])
                 .fetch_optional(pool)
                 .await
-                .map_err(|e| self.db("get", e))?
+                .map_err(|e| self.db(operation, e))?
                 .map(|row| record_from_row(kind, &row))
-                .transpose()
-        })
+                .transpose(),
+        }
     }
 
     /// The record named `name` in `org` (the oldest if several kinds other than products
     /// share a name).
     pub async fn get_by_name(&self, kind: Kind, org: &str, name: &str) -> Result<Option<Record>> {
-        with_pool!(self, |pool| {
-            sqlx::query(GET_BY_NAME)
-                .bind(kind.as_str())
-                .bind(org)
-                .bind(name)
-                .fetch_optional(pool)
-                .await
-                .map_err(|e| self.db("get_by_name", e))?
-                .map(|row| record_from_row(kind, &row))
-                .transpose()
-        })
+        self.one(kind, "get_by_name", GET_BY_NAME, [kind.as_str(), org, name])
+            .await
     }
 
     /// The records of `org` matching `filter`, oldest first (created_at, then id), skipping
@@ -716,7 +690,43 @@ impl Store {
             n + 1,
             n + 2
         );
-        with_pool!(self, |pool| {
+        let pool = match &self.inner.pool {
+            Pool::Sqlite(db) => {
+                return db
+                    .scan("list", move |conn| {
+                        let values: Vec<rusqlite::types::Value> = args
+                            .into_iter()
+                            .map(|a| match a {
+                                Arg::Text(s) => rusqlite::types::Value::Text(s),
+                                Arg::Int(i) => rusqlite::types::Value::Integer(i),
+                            })
+                            .collect();
+                        let err = crate::sqlite::db("list");
+                        let total: i64 = conn
+                            .prepare_cached(&crate::sqlite::numbered(&count_sql))
+                            .and_then(|mut s| {
+                                s.query_row(rusqlite::params_from_iter(&values), |r| r.get(0))
+                            })
+                            .map_err(&err)?;
+                        let mut paged = values;
+                        paged.push(rusqlite::types::Value::Integer(to_i64(limit)));
+                        paged.push(rusqlite::types::Value::Integer(to_i64(offset)));
+                        Ok(Page {
+                            items: Sqlite::records(
+                                conn,
+                                "list",
+                                kind,
+                                &page_sql,
+                                rusqlite::params_from_iter(paged),
+                            )?,
+                            total: u64::try_from(total).unwrap_or(0),
+                        })
+                    })
+                    .await;
+            }
+            Pool::Postgres(pool) => pool,
+        };
+        {
             let mut count = sqlx::query(AssertSqlSafe(count_sql));
             let mut page = sqlx::query(AssertSqlSafe(page_sql));
             for arg in &args {
@@ -749,7 +759,7 @@ impl Store {
                     .collect::<Result<_>>()?,
                 total: u64::try_from(total).unwrap_or(0),
             })
-        })
+        }
     }
 
     /// Atomically applies every write and appends the audit events to `org`'s hash chain,
@@ -802,21 +812,14 @@ impl Store {
         }
 
         match &self.inner.pool {
-            Pool::Sqlite { writer, .. } => {
-                let (reply, answer) = tokio::sync::oneshot::channel();
-                let job = Job {
+            Pool::Sqlite(db) => {
+                db.write(Job {
                     org: org.to_owned(),
                     prepared,
                     audit,
                     details,
-                    reply,
-                };
-                let stopped = || Error::Database {
-                    operation: "write",
-                    message: "the SQLite writer task has stopped".to_owned(),
-                };
-                writer.send(job).map_err(|_| stopped())?;
-                answer.await.map_err(|_| stopped())?
+                })
+                .await
             }
             Pool::Postgres(pool) => {
                 let errs = &self.inner.errs;
@@ -860,34 +863,50 @@ impl Store {
         to_seq: u64,
         limit: u64,
     ) -> Result<Vec<AuditEntry>> {
-        with_pool!(self, |pool| {
-            sqlx::query(READ_AUDIT)
+        let (from, to, limit) = (to_i64(from_seq), to_i64(to_seq), to_i64(limit));
+        match &self.inner.pool {
+            Pool::Sqlite(db) => {
+                let org = org.to_owned();
+                db.scan("audit", move |conn| {
+                    Sqlite::audit_entries(conn, &org, READ_AUDIT, (&org, from, to, limit))
+                })
+                .await
+            }
+            Pool::Postgres(pool) => sqlx::query(READ_AUDIT)
                 .bind(org)
-                .bind(to_i64(from_seq))
-                .bind(to_i64(to_seq))
-                .bind(to_i64(limit))
+                .bind(from)
+                .bind(to)
+                .bind(limit)
                 .fetch_all(pool)
                 .await
                 .map_err(|e| self.db("audit", e))?
                 .iter()
                 .map(|row| audit_from_row(org, row))
-                .collect()
-        })
+                .collect(),
+        }
     }
 
     /// The stored head of `org`'s chain: (seq, hash), None for an empty chain.
     async fn head(&self, org: &str) -> Result<Option<(u64, String)>> {
-        let row = with_pool!(self, |pool| {
-            sqlx::query(READ_HEAD)
+        let row: Option<(i64, String)> = match &self.inner.pool {
+            Pool::Sqlite(db) => db.read("audit head", |conn| {
+                conn.prepare_cached(&crate::sqlite::numbered(READ_HEAD))
+                    .and_then(|mut s| {
+                        s.query_row([org], |r| Ok((r.get(0)?, r.get(1)?)))
+                            .optional()
+                    })
+                    .map_err(crate::sqlite::db("audit head"))
+            })?,
+            Pool::Postgres(pool) => sqlx::query(READ_HEAD)
                 .bind(org)
                 .fetch_optional(pool)
                 .await
                 .and_then(|row| {
-                    row.map(|r| Ok::<_, sqlx::Error>((r.int(0)?, r.text(1)?)))
+                    row.map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
                         .transpose()
                 })
-                .map_err(|e| self.db("audit head", e))?
-        });
+                .map_err(|e| self.db("audit head", e))?,
+        };
         Ok(row.and_then(|(seq, hash)| u64::try_from(seq).ok().map(|s| (s, hash))))
     }
 
@@ -901,13 +920,26 @@ impl Store {
 
     /// Every org with an audit chain, sorted.
     pub async fn audit_orgs(&self) -> Result<Vec<String>> {
-        with_pool!(self, |pool| {
-            sqlx::query("SELECT org FROM audit_heads WHERE seq >= 0 ORDER BY org")
+        const ORGS: &str = "SELECT org FROM audit_heads WHERE seq >= 0 ORDER BY org";
+        match &self.inner.pool {
+            Pool::Sqlite(db) => {
+                db.scan("audit_orgs", |conn| {
+                    let err = crate::sqlite::db("audit_orgs");
+                    let mut stmt = conn.prepare_cached(ORGS).map_err(&err)?;
+                    let orgs = stmt
+                        .query_map([], |r| r.get(0))
+                        .and_then(Iterator::collect)
+                        .map_err(&err)?;
+                    Ok(orgs)
+                })
+                .await
+            }
+            Pool::Postgres(pool) => sqlx::query(ORGS)
                 .fetch_all(pool)
                 .await
-                .and_then(|rows| rows.iter().map(|r| r.text(0)).collect())
-                .map_err(|e| self.db("audit_orgs", e))
-        })
+                .and_then(|rows| rows.iter().map(|r| r.try_get(0)).collect())
+                .map_err(|e| self.db("audit_orgs", e)),
+        }
     }
 
     /// Verifies `org`'s whole chain in batches: every entry as
@@ -926,14 +958,19 @@ impl Store {
         let Some((head_seq, head_hash)) = head else {
             let stray = self.audit_range(org, 0, u64::MAX, 1).await?;
             if !stray.is_empty() {
-                let entries: i64 = with_pool!(self, |pool| {
-                    sqlx::query("SELECT COUNT(*) FROM audit_entries WHERE org = $1")
+                const COUNT: &str = "SELECT COUNT(*) FROM audit_entries WHERE org = $1";
+                let entries: i64 = match &self.inner.pool {
+                    Pool::Sqlite(db) => db.read("verify_audit", |conn| {
+                        conn.query_row(&crate::sqlite::numbered(COUNT), [org], |r| r.get(0))
+                            .map_err(crate::sqlite::db("verify_audit"))
+                    })?,
+                    Pool::Postgres(pool) => sqlx::query(COUNT)
                         .bind(org)
                         .fetch_one(pool)
                         .await
                         .and_then(|r| r.try_get(0))
-                        .map_err(|e| self.db("verify_audit", e))?
-                });
+                        .map_err(|e| self.db("verify_audit", e))?,
+                };
                 report.broken = Some(AuditProblem::HeadMissing {
                     entries: u64::try_from(entries).unwrap_or(0),
                 });
@@ -1036,18 +1073,25 @@ impl Store {
     /// Up to `limit` records of `kind` in any org whose `expires_at <= now` and whose state
     /// is still open (1 Created or 2 ApprovalRequired), soonest expiry first.
     pub async fn expired(&self, kind: Kind, now: i64, limit: u64) -> Result<Vec<Record>> {
-        with_pool!(self, |pool| {
-            sqlx::query(EXPIRED)
+        let limit = to_i64(limit);
+        match &self.inner.pool {
+            Pool::Sqlite(db) => {
+                db.scan("expired", move |conn| {
+                    Sqlite::records(conn, "expired", kind, EXPIRED, (kind.as_str(), now, limit))
+                })
+                .await
+            }
+            Pool::Postgres(pool) => sqlx::query(EXPIRED)
                 .bind(kind.as_str())
                 .bind(now)
-                .bind(to_i64(limit))
+                .bind(limit)
                 .fetch_all(pool)
                 .await
                 .map_err(|e| self.db("expired", e))?
                 .iter()
                 .map(|row| record_from_row(kind, row))
-                .collect()
-        })
+                .collect(),
+        }
     }
 
     /// Up to `limit` records of `kind` in any org that have been in `state` since
@@ -1060,281 +1104,31 @@ impl Store {
         updated_before: i64,
         limit: u64,
     ) -> Result<Vec<Record>> {
-        with_pool!(self, |pool| {
-            sqlx::query(STALLED)
+        let (state, limit) = (i64::from(state), to_i64(limit));
+        match &self.inner.pool {
+            Pool::Sqlite(db) => {
+                db.scan("stalled", move |conn| {
+                    Sqlite::records(
+                        conn,
+                        "stalled",
+                        kind,
+                        STALLED,
+                        (kind.as_str(), state, updated_before, limit),
+                    )
+                })
+                .await
+            }
+            Pool::Postgres(pool) => sqlx::query(STALLED)
                 .bind(kind.as_str())
-                .bind(i64::from(state))
+                .bind(state)
                 .bind(updated_before)
-                .bind(to_i64(limit))
+                .bind(limit)
                 .fetch_all(pool)
                 .await
                 .map_err(|e| self.db("stalled", e))?
                 .iter()
                 .map(|row| record_from_row(kind, row))
-                .collect()
-        })
-    }
-}
-
-/// The SQLite writer: takes every write that has queued up (at most [`GROUP_COMMIT_MAX`]),
-/// applies each inside its own SAVEPOINT of one `BEGIN IMMEDIATE` transaction, and commits
-/// once, so concurrent requests share one fsync instead of queueing for one each. A write
-/// that fails is rolled back to its savepoint and answered at once; the others are answered
-/// after the commit (durable) or with the commit's error. Ends when every [`Store`] clone is
-/// gone.
-async fn sqlite_writer(
-    pool: SqlitePool,
-    errs: Errs,
-    mut jobs: tokio::sync::mpsc::UnboundedReceiver<Job>,
-) {
-    while let Some(first) = jobs.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < GROUP_COMMIT_MAX {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        commit_batch(&pool, &errs, batch).await;
-    }
-}
-
-async fn commit_batch(pool: &SqlitePool, errs: &Errs, batch: Vec<Job>) {
-    // Most batches have no failing write: apply them all with a few statements and one
-    // head update per org. If anything fails, nothing of that attempt is kept and the batch
-    // runs again write by write, each in its own savepoint.
-    if batch.len() > 1
-        && let Ok(results) = try_batch(pool, errs, &batch).await
-    {
-        for (job, entries) in batch.into_iter().zip(results) {
-            let _ = job.reply.send(Ok(entries));
-        }
-        return;
-    }
-    commit_one_by_one(pool, errs, batch).await;
-}
-
-/// The whole batch in one transaction without savepoints; the audit entries of each org
-/// are inserted together and its head moved once. Any error fails the whole attempt.
-async fn try_batch(pool: &SqlitePool, errs: &Errs, batch: &[Job]) -> Result<Vec<Vec<AuditEntry>>> {
-    let mut tx = pool
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(|e| errs.db("write", e))?;
-    let mut heads: std::collections::HashMap<&str, Option<AuditEntry>> =
-        std::collections::HashMap::new();
-    let mut appended: Vec<(&str, Vec<AuditEntry>, Vec<String>)> = Vec::new();
-    let mut results = Vec::with_capacity(batch.len());
-    // New records of the whole batch go in with two multi-row statements at the end (the
-    // writer's statements are its critical path); updates run in order, one by one.
-    let mut inserts: Vec<(&str, &Prepared)> = Vec::new();
-    for job in batch {
-        let org = job.org.as_str();
-        let updates: Vec<&Prepared> = job
-            .prepared
-            .iter()
-            .filter(|w| w.expected_version.is_some())
-            .collect();
-        write_records!(errs, tx, org, updates, SQLITE_INSERT_GROUPS)?;
-        inserts.extend(
-            job.prepared
-                .iter()
-                .filter(|w| w.expected_version.is_none())
-                .map(|w| (org, w)),
-        );
-        if job.audit.is_empty() {
-            results.push(Vec::new());
-            continue;
-        }
-        let head = match heads.get(org) {
-            Some(head) => head.clone(),
-            None => lock_head!(errs, tx, org)?,
-        };
-        let entries = chain(head.as_ref(), &job.audit);
-        heads.insert(org, entries.last().cloned());
-        match appended.iter_mut().find(|(o, _, _)| *o == org) {
-            Some((_, all, details)) => {
-                all.extend(entries.iter().cloned());
-                details.extend(job.details.iter().cloned());
-            }
-            None => appended.push((org, entries.clone(), job.details.clone())),
-        }
-        results.push(entries);
-    }
-    insert_many(errs, &mut tx, &inserts).await?;
-    for (org, entries, details) in &appended {
-        insert_audit!(errs, tx, *org, entries, details)?;
-    }
-    tx.commit().await.map_err(|e| errs.db("commit", e))?;
-    Ok(results)
-}
-
-/// Inserts new records and their groups with one multi-row statement each (per chunk).
-/// Any failure (a duplicate among them) fails the whole batch attempt.
-async fn insert_many(
-    errs: &Errs,
-    conn: &mut sqlx::SqliteConnection,
-    inserts: &[(&str, &Prepared)],
-) -> Result<()> {
-    /// Rows per statement (13 and 5 parameters a row, under SQLite's 32766).
-    const RECORD_ROWS: usize = 1000;
-    const GROUP_ROWS: usize = 5000;
-    for chunk in inserts.chunks(RECORD_ROWS) {
-        let mut sql = String::from(
-            "INSERT INTO records (kind, org, id, version, state, name, product_id, requester, \
-             created_at, updated_at, expires_at, readers, approvers, doc) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            let b = i * 13;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("(${}, ${}, ${}, 1", b + 1, b + 2, b + 3));
-            for k in 4..=13 {
-                sql.push_str(&format!(", ${}", b + k));
-            }
-            sql.push(')');
-        }
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for (org, w) in chunk {
-            let r = &w.record;
-            query = query
-                .bind(r.kind.as_str())
-                .bind(*org)
-                .bind(r.id.as_str())
-                .bind(i64::from(r.state))
-                .bind(r.name.as_str())
-                .bind(r.product_id.as_deref())
-                .bind(r.requester.as_deref())
-                .bind(r.created_at)
-                .bind(r.updated_at)
-                .bind(r.expires_at)
-                .bind(w.readers.as_str())
-                .bind(w.approvers.as_str())
-                .bind(w.doc.as_str());
-        }
-        query
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| errs.db("write", e))?;
-    }
-    let mut rows: Vec<(&str, &str, &str, &str, &str)> = Vec::new();
-    for (org, w) in inserts {
-        let r = &w.record;
-        let mut seen = std::collections::BTreeSet::new();
-        for (role, groups) in [("reader", &r.readers), ("approver", &r.approvers)] {
-            for g in groups {
-                if seen.insert((role, g.as_str())) {
-                    rows.push((org, r.kind.as_str(), r.id.as_str(), role, g.as_str()));
-                }
-            }
-        }
-    }
-    for chunk in rows.chunks(GROUP_ROWS) {
-        let mut sql =
-            String::from("INSERT INTO record_groups (org, kind, id, role, group_name) VALUES ");
-        for i in 0..chunk.len() {
-            let b = i * 5;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5
-            ));
-        }
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for (org, kind, id, role, group) in chunk {
-            query = query
-                .bind(*org)
-                .bind(*kind)
-                .bind(*id)
-                .bind(*role)
-                .bind(*group);
-        }
-        query
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| errs.db("write", e))?;
-    }
-    Ok(())
-}
-
-/// Each write in its own savepoint of one transaction: a failing write is undone alone.
-async fn commit_one_by_one(pool: &SqlitePool, errs: &Errs, batch: Vec<Job>) {
-    let fail_all = |batch: Vec<Job>, operation: &'static str, e: &sqlx::Error| {
-        for job in batch {
-            let _ = job.reply.send(Err(Error::Database {
-                operation,
-                message: scrub(&e.to_string(), &errs.secrets),
-            }));
-        }
-    };
-    // IMMEDIATE: take the write lock before reading any head, so no other process can
-    // append in between (and no snapshot can go stale).
-    let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
-        Ok(tx) => tx,
-        Err(e) => return fail_all(batch, "write", &e),
-    };
-    let mut done = Vec::with_capacity(batch.len());
-    for job in batch {
-        if let Err(e) = sqlx::query("SAVEPOINT w").execute(&mut *tx).await {
-            let _ = job.reply.send(Err(errs.db("write", e)));
-            continue;
-        }
-        let outcome = apply_writes!(
-            errs,
-            tx,
-            job.org.as_str(),
-            &job.prepared,
-            &job.audit,
-            &job.details,
-            SQLITE_INSERT_GROUPS
-        );
-        match outcome {
-            Ok(entries) => match sqlx::query("RELEASE w").execute(&mut *tx).await {
-                Ok(_) => done.push((job.reply, entries)),
-                Err(e) => {
-                    let _ = job.reply.send(Err(errs.db("write", e)));
-                }
-            },
-            Err(err) => {
-                let undone = sqlx::query("ROLLBACK TO w").execute(&mut *tx).await.is_ok()
-                    && sqlx::query("RELEASE w").execute(&mut *tx).await.is_ok();
-                let _ = job.reply.send(Err(err));
-                if !undone {
-                    // The transaction is in an unknown state: commit nothing.
-                    let _ = tx.rollback().await;
-                    for (reply, _) in done {
-                        let _ = reply.send(Err(Error::Database {
-                            operation: "write",
-                            message: "a failed write could not be rolled back; retry".to_owned(),
-                        }));
-                    }
-                    return;
-                }
-            }
-        }
-    }
-    match tx.commit().await {
-        Ok(()) => {
-            for (reply, entries) in done {
-                let _ = reply.send(Ok(entries));
-            }
-        }
-        Err(e) => {
-            // sqlx errors are not `Clone`: every write of the batch gets the same message.
-            let message = scrub(&e.to_string(), &errs.secrets);
-            for (reply, _) in done {
-                let _ = reply.send(Err(Error::Database {
-                    operation: "commit",
-                    message: message.clone(),
-                }));
-            }
+                .collect(),
         }
     }
 }
