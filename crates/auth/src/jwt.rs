@@ -325,6 +325,7 @@ pub(crate) fn validate_claims(
         org: token_org.to_owned(),
         user: user.to_owned(),
         groups,
+        expires_at: UNIX_EPOCH.checked_add(Duration::from_secs(exp)),
     })
 }
 

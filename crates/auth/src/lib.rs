@@ -43,6 +43,10 @@ pub struct Principal {
     pub user: String,
     /// The user's groups (empty when the token names none).
     pub groups: BTreeSet<String>,
+    /// The token's `exp`, without [`CLOCK_LEEWAY`]: the token is certainly no longer valid
+    /// from then on. `None` if it cannot be represented as a [`SystemTime`]. Lets callers
+    /// cache a validation no longer than the token lives.
+    pub expires_at: Option<SystemTime>,
 }
 
 /// Validates bearer tokens from the local issuer and/or an OIDC provider.

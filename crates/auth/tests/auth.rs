@@ -137,6 +137,10 @@ fn local_round_trip() {
     assert_eq!(principal.org, "acme");
     assert_eq!(principal.user, "alice");
     assert_eq!(
+        principal.expires_at,
+        Some(now() + Duration::from_secs(3600))
+    );
+    assert_eq!(
         principal.groups,
         BTreeSet::from(["admins".to_owned(), "devs".to_owned()])
     );
@@ -476,6 +480,7 @@ fn rs256_token_verifies_with_rsa_jwks() {
             org: "acme".into(),
             user: "alice".into(),
             groups: BTreeSet::from(["admins".into(), "devs".into()]),
+            expires_at: Some(now() + Duration::from_secs(600)),
         }
     );
 }

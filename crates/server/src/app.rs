@@ -19,6 +19,7 @@ use signet_workflow::request::{Actor, RequestConfig};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
+use crate::token_cache::{TokenCache, TokenKey};
 
 /// The time source (a seam for tests).
 pub trait Clock: Send + Sync {
@@ -57,13 +58,15 @@ pub struct App {
     /// When the OIDC key set was last fetched again for an unknown key id (a cache guard, not
     /// state another replica needs).
     pub jwks_refreshed: tokio::sync::Mutex<Option<std::time::Instant>>,
+    /// Successful token validations, reused for at most a minute and never past the token's
+    /// `exp`; cleared when the OIDC key set is fetched again.
+    pub token_cache: TokenCache,
     /// Operation id → its key. The mapping never changes once stored (a new key means a new
     /// operation id), so caching it is safe with any number of replicas.
     pub key_cache:
         std::sync::RwLock<std::collections::HashMap<(String, String), crate::keys::OperationKey>>,
-    /// Bounds the signatures in flight to what the key backend serves in parallel (one
-    /// session per signature; more would only open and close sessions).
-    pub signing_slots: tokio::sync::Semaphore,
+    /// The threads that make signatures (PKCS#11 calls block).
+    pub signers: crate::keys::SigningPool,
 }
 
 /// The least time between two fetches of the key set for unknown key ids.
@@ -86,13 +89,23 @@ impl App {
     }
 
     /// Validates a token; on a key id the OIDC key set does not have, fetches the key set
-    /// again (at most every 30 s) and retries once, so the identity provider can rotate keys.
+    /// again (at most every 30 s), clears the [`TokenCache`] and retries once, so the identity
+    /// provider can rotate keys. A token validated for `org` in the last minute (and not
+    /// expired) is taken from the cache without verifying its signature again.
     pub async fn authenticate(
         &self,
         token: &str,
         org: &str,
     ) -> Result<signet_auth::Principal, signet_auth::Error> {
-        match self.auth.authenticate(token, org, self.clock.now()) {
+        let key = TokenKey::new(token, org);
+        if let Some(principal) = self
+            .token_cache
+            .get(&key, self.clock.now())
+            .filter(|p| p.org == org)
+        {
+            return Ok(principal);
+        }
+        match self.validate(token, org, key) {
             Err(e) if e.is_unknown_key() => {
                 let (Some(section), Some(verifier)) = (&self.config.oidc, self.auth.oidc()) else {
                     return Err(e);
@@ -107,17 +120,37 @@ impl App {
                     }
                     *last = Some(std::time::Instant::now());
                     match crate::serve::load_jwks(section).await {
-                        Ok(jwks) => verifier.set_jwks(jwks),
+                        Ok(jwks) => {
+                            verifier.set_jwks(jwks);
+                            // After the swap: validations against the old keys that finish
+                            // later are not stored (see `TokenCache::insert`).
+                            self.token_cache.clear();
+                        }
                         Err(fetch) => {
                             tracing::warn!(error = %fetch, "refreshing the OIDC key set failed");
                             return Err(e);
                         }
                     }
                 }
-                self.auth.authenticate(token, org, self.clock.now())
+                self.validate(token, org, key)
             }
             other => other,
         }
+    }
+
+    /// Validates a token now and caches the principal if it is valid.
+    fn validate(
+        &self,
+        token: &str,
+        org: &str,
+        key: TokenKey,
+    ) -> Result<signet_auth::Principal, signet_auth::Error> {
+        let generation = self.token_cache.generation();
+        let now = self.clock.now();
+        let principal = self.auth.authenticate(token, org, now)?;
+        self.token_cache
+            .insert(key, principal.clone(), now, generation);
+        Ok(principal)
     }
 
     /// The organisation's product groups.
@@ -210,5 +243,151 @@ impl FromRequestParts<Shared> for Caller {
                 groups,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::sync::Mutex;
+    use std::time::UNIX_EPOCH;
+
+    use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::cli::RunArgs;
+
+    const ISSUER: &str = "https://idp.example.test";
+    const AUDIENCE: &str = "signet-api";
+
+    fn b64(bytes: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    fn jwk(key: &Ed25519KeyPair, kid: &str) -> Value {
+        json!({"kty": "OKP", "crv": "Ed25519", "kid": kid, "x": b64(key.public_key().as_ref())})
+    }
+
+    fn token(key: &Ed25519KeyPair, kid: &str, org: &str) -> String {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let claims = json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "ada", "org": org,
+            "groups": ["admins"], "iat": now, "nbf": now, "exp": now + 600});
+        let input = format!(
+            "{}.{}",
+            b64(json!({"alg": "EdDSA", "kid": kid}).to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
+        let sig = key.sign(input.as_bytes());
+        format!("{input}.{}", b64(sig.as_ref()))
+    }
+
+    /// Serves `keys` as a JWKS on loopback; the keys can be replaced.
+    async fn idp(keys: Arc<Mutex<Vec<Value>>>) -> String {
+        let router = axum::Router::new().route(
+            "/jwks",
+            axum::routing::get(move || {
+                let keys = keys.clone();
+                async move { axum::Json(json!({"keys": keys.lock().unwrap().clone()})) }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        url
+    }
+
+    #[tokio::test]
+    async fn authenticate_caches_per_org_and_jwks_refresh_clears() {
+        let k1 = Ed25519KeyPair::generate().unwrap();
+        let k2 = Ed25519KeyPair::generate().unwrap();
+        let keys = Arc::new(Mutex::new(vec![jwk(&k1, "k1")]));
+        let jwks_url = idp(keys.clone()).await;
+        let data = tempfile::tempdir().unwrap();
+        let env = [
+            ("SIGNET_OIDC_ISSUER", ISSUER),
+            ("SIGNET_OIDC_AUDIENCE", AUDIENCE),
+            ("SIGNET_OIDC_JWKS_URL", jwks_url.as_str()),
+        ];
+        let args = RunArgs {
+            config: None,
+            data_dir: Some(data.path().to_path_buf()),
+            listen: None,
+        };
+        let config = Config::load(&args, |k| {
+            env.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .unwrap();
+        let app = crate::serve::build(config).await.unwrap();
+
+        // A valid token is validated and cached for its organisation.
+        let t1 = token(&k1, "k1", "acme");
+        let principal = app.authenticate(&t1, "acme").await.unwrap();
+        assert_eq!(principal.user, "ada");
+        assert!(principal.expires_at.is_some());
+        assert_eq!(app.token_cache.len(), 1);
+        assert_eq!(app.authenticate(&t1, "acme").await.unwrap(), principal);
+
+        // On another organisation's path it fails exactly as without the cache, and the
+        // failure is not cached.
+        let err = app.authenticate(&t1, "globex").await.unwrap_err();
+        let direct = app
+            .auth
+            .authenticate(&t1, "globex", app.clock.now())
+            .unwrap_err();
+        assert!(
+            matches!(err, signet_auth::Error::WrongOrganisation { .. }),
+            "{err}"
+        );
+        assert_eq!(err.to_string(), direct.to_string());
+        assert_eq!(app.token_cache.len(), 1);
+
+        // A cached entry is used without validating (a planted entry for a non-token shows
+        // it), only for its organisation, and only if the principal is for that organisation.
+        let now = app.clock.now();
+        let planted = signet_auth::Principal {
+            org: "acme".to_owned(),
+            user: "planted".to_owned(),
+            groups: BTreeSet::new(),
+            expires_at: Some(now + Duration::from_secs(600)),
+        };
+        let generation = app.token_cache.generation();
+        app.token_cache.insert(
+            TokenKey::new("not-a-jwt", "acme"),
+            planted.clone(),
+            now,
+            generation,
+        );
+        app.token_cache.insert(
+            TokenKey::new("not-a-jwt", "globex"),
+            planted.clone(),
+            now,
+            generation,
+        );
+        assert_eq!(
+            app.authenticate("not-a-jwt", "acme").await.unwrap().user,
+            "planted"
+        );
+        let err = app.authenticate("not-a-jwt", "globex").await.unwrap_err();
+        assert!(matches!(err, signet_auth::Error::Malformed { .. }), "{err}");
+
+        // A token signed with a new key makes the service fetch the key set again, which
+        // clears the cache.
+        keys.lock().unwrap().push(jwk(&k2, "k2"));
+        let t2 = token(&k2, "k2", "acme");
+        assert_eq!(app.authenticate(&t2, "acme").await.unwrap().user, "ada");
+        let err = app.authenticate("not-a-jwt", "acme").await.unwrap_err();
+        assert!(matches!(err, signet_auth::Error::Malformed { .. }), "{err}");
+        assert_eq!(app.token_cache.len(), 1);
+        assert_eq!(app.authenticate(&t1, "acme").await.unwrap(), principal);
+        assert_eq!(app.token_cache.len(), 2);
     }
 }

@@ -11,6 +11,7 @@
 //! - [`routes`]: the API under `/{org}/api/v1` (see `docs/service-api.md`).
 //! - [`pki`]: the internal CA, products' certificates (issued or via CSR), uploaded chains.
 //! - [`error`]: the one problem-document error shape.
+//! - [`token_cache`]: successful token validations, reused for at most a minute.
 
 pub mod app;
 pub mod cli;
@@ -21,4 +22,5 @@ pub mod metrics;
 pub mod pki;
 pub mod routes;
 pub mod serve;
+pub mod token_cache;
 pub mod views;
