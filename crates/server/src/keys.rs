@@ -58,11 +58,76 @@ impl SignStyle {
     }
 }
 
-/// Signs `digest` with the key `id` (of type `key_type`) in `style`.
+/// A fixed pool of signing threads, one per core by default.
 ///
-/// PKCS#11 calls block. RSA signatures (milliseconds of CPU) run on the blocking pool, at
-/// most `signing_slots` at once; ECDSA signatures (tens of microseconds) run in place on the
-/// worker (`block_in_place`), which spares two thread hand-offs per request.
+/// PKCS#11 calls block, for microseconds (ECDSA in a software token) to milliseconds (RSA,
+/// or any call to a network HSM), so the async workers never make them. The pool's threads
+/// take jobs from one queue and go straight on to the next one: a signature never waits for
+/// an async worker to be scheduled before the next can start (with tokio's blocking pool
+/// and a semaphore, a 4 ms RSA-4096 slot stayed idle for about a millisecond between two
+/// signatures), and no more signatures run at once than there are threads (the PKCS#11
+/// backend keeps a session per concurrent signer).
+#[derive(Debug)]
+pub struct SigningPool {
+    jobs: std::sync::mpsc::Sender<SigningJob>,
+    threads: usize,
+}
+
+/// A signature to make on the pool.
+type SigningJob = Box<dyn FnOnce() + Send>;
+
+impl SigningPool {
+    /// Starts `threads` signing threads (at least 1). They end when the pool is dropped.
+    pub fn start(threads: usize) -> std::io::Result<SigningPool> {
+        let threads = threads.max(1);
+        let (jobs, queue) = std::sync::mpsc::channel::<SigningJob>();
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        for i in 0..threads {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("signet-signer-{i}"))
+                .spawn(move || {
+                    loop {
+                        // One thread waits in recv, the others for the lock.
+                        let job = match queue.lock() {
+                            Ok(q) => q.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            // A panicking job drops its answer (the caller gets None); the
+                            // thread stays.
+                            Ok(job) => {
+                                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                            }
+                            Err(_) => return,
+                        }
+                    }
+                })?;
+        }
+        Ok(SigningPool { jobs, threads })
+    }
+
+    /// How many signing threads run.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Runs `f` on a signing thread; None if the pool has stopped or `f` panicked.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = tx.send(f());
+            }))
+            .ok()?;
+        rx.await.ok()
+    }
+}
+
+/// Signs `digest` with the key `id` (of type `key_type`) in `style`, on the signing pool.
 pub async fn sign(
     app: &App,
     id: KeyId,
@@ -73,23 +138,13 @@ pub async fn sign(
 ) -> Result<Vec<u8>, String> {
     let backend = app.keys.clone();
     let padding = style.padding;
-    let result = if key_type.is_rsa() {
-        let Ok(_slot) = app.signing_slots.acquire().await else {
-            return Err("the service is shutting down".to_owned());
-        };
-        tokio::task::spawn_blocking(move || backend.sign_digest_with(&id, &digest, hash, padding))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "signing task failed");
-                "the signing task failed".to_owned()
-            })?
-    } else if tokio::runtime::Handle::current().runtime_flavor()
-        == tokio::runtime::RuntimeFlavor::MultiThread
-    {
-        tokio::task::block_in_place(|| backend.sign_digest_with(&id, &digest, hash, padding))
-    } else {
-        // A single-threaded runtime (tests) cannot hand its other tasks away.
-        backend.sign_digest_with(&id, &digest, hash, padding)
+    let Some(result) = app
+        .signers
+        .run(move || backend.sign_digest_with(&id, &digest, hash, padding))
+        .await
+    else {
+        tracing::error!("the signing pool has stopped");
+        return Err("the signing task failed".to_owned());
     };
     let result = match result {
         Ok(der) if style.raw && !key_type.is_rsa() => signet_keys::ecdsa_der_to_raw(&der, key_type),
@@ -99,4 +154,26 @@ pub async fn sign(
         tracing::error!(error = %e, "signing failed");
         e.to_string()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SigningPool;
+
+    #[tokio::test]
+    async fn pool_runs_jobs_and_survives_a_panic() {
+        let pool = SigningPool::start(2).expect("threads");
+        assert_eq!(pool.threads(), 2);
+        assert_eq!(pool.run(|| 6 * 7).await, Some(42));
+        let panicked: Option<u8> = pool.run(|| panic!("a failing signature")).await;
+        assert_eq!(panicked, None);
+        // The threads still serve after the panic, and jobs run on them, not in place.
+        for _ in 0..4 {
+            let name = pool
+                .run(|| std::thread::current().name().map(str::to_owned))
+                .await
+                .flatten();
+            assert!(name.is_some_and(|n| n.starts_with("signet-signer-")));
+        }
+    }
 }

@@ -48,6 +48,9 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
+    /// The signing threads could not be started.
+    #[error("cannot start the signing threads: {0}")]
+    Threads(std::io::Error),
     /// The data directory.
     #[error("cannot create the data directory {path}: {source}")]
     DataDir {
@@ -184,14 +187,15 @@ pub async fn build(config: Config) -> Result<Shared, StartError> {
         request_expiry,
         signing_timeout,
         jwks_refreshed: tokio::sync::Mutex::new(None),
+        token_cache: crate::token_cache::TokenCache::new(),
         key_cache: std::sync::RwLock::new(std::collections::HashMap::new()),
-        signing_slots: tokio::sync::Semaphore::new(signing_parallelism()),
+        signers: crate::keys::SigningPool::start(signing_threads()).map_err(StartError::Threads)?,
     }))
 }
 
-/// Signatures in flight at once: two per core, at most the PKCS#11 backend's idle session
-/// pool (8), at least 2.
-fn signing_parallelism() -> usize {
+/// Signing threads: two per core (while one waits to be scheduled or for the HSM, the other
+/// signs), at least 2, at most the PKCS#11 backend's idle session pool (8).
+fn signing_threads() -> usize {
     std::thread::available_parallelism()
         .map_or(2, |n| n.get() * 2)
         .clamp(2, 8)
