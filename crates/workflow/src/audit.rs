@@ -69,16 +69,24 @@ pub fn append(
 
 /// The hash `entry` should carry (its own `hash` field is ignored).
 pub fn compute_hash(entry: &AuditEntry) -> String {
-    let mut fields = serde_json::Map::new();
-    fields.insert("action".into(), Value::from(entry.action.clone()));
-    fields.insert("actor".into(), Value::from(entry.actor.clone()));
-    fields.insert("at".into(), Value::from(entry.at.unix_seconds()));
-    fields.insert("details".into(), entry.details.clone());
-    fields.insert("prev_hash".into(), Value::from(entry.prev_hash.clone()));
-    fields.insert("seq".into(), Value::from(entry.seq));
-    fields.insert("subject".into(), Value::from(entry.subject.clone()));
-    let mut canonical = Vec::new();
-    write_canonical(&Value::Object(fields), &mut canonical);
+    // The object's keys written in their sorted order (action < actor < at < details <
+    // prev_hash < seq < subject), without building a map of copies first.
+    let mut canonical = Vec::with_capacity(256);
+    canonical.extend_from_slice(b"{\"action\":");
+    write_str(&entry.action, &mut canonical);
+    canonical.extend_from_slice(b",\"actor\":");
+    write_str(&entry.actor, &mut canonical);
+    canonical.extend_from_slice(b",\"at\":");
+    canonical.extend_from_slice(entry.at.unix_seconds().to_string().as_bytes());
+    canonical.extend_from_slice(b",\"details\":");
+    write_canonical(&entry.details, &mut canonical);
+    canonical.extend_from_slice(b",\"prev_hash\":");
+    write_str(&entry.prev_hash, &mut canonical);
+    canonical.extend_from_slice(b",\"seq\":");
+    canonical.extend_from_slice(entry.seq.to_string().as_bytes());
+    canonical.extend_from_slice(b",\"subject\":");
+    write_str(&entry.subject, &mut canonical);
+    canonical.push(b'}');
     let mut hasher = Sha256::new();
     hasher.update(DOMAIN);
     hasher.update(&canonical);
@@ -97,7 +105,7 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_scalar(&Value::String(key.clone()), out);
+                write_str(key, out);
                 out.push(b':');
                 if let Some(v) = map.get(key) {
                     write_canonical(v, out);
@@ -119,12 +127,17 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
+/// A JSON string as serde_json escapes it.
+fn write_str(s: &str, out: &mut Vec<u8>) {
+    // Writing a str into a Vec cannot fail; an impossible failure writes nothing, which
+    // still hashes deterministically.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
 fn write_scalar(value: &Value, out: &mut Vec<u8>) {
     // Serializing a scalar Value cannot fail; an impossible failure writes nothing, which
     // still hashes deterministically.
-    if let Ok(bytes) = serde_json::to_vec(value) {
-        out.extend_from_slice(&bytes);
-    }
+    let _ = serde_json::to_writer(&mut *out, value);
 }
 
 /// Checks the whole chain from its first entry and reports the first broken entry.

@@ -156,3 +156,29 @@ fn time_going_backwards_is_detected() {
         (1, ChainBreak::TimeWentBackwards { .. })
     ));
 }
+
+/// The hash input, written out by hand from the format in the module documentation: a change
+/// to how entries are serialized would break every stored chain.
+#[test]
+fn the_hash_input_is_pinned() {
+    use sha2::{Digest as _, Sha256};
+    let entry = AuditEntry {
+        seq: 7,
+        at: signet_workflow::Timestamp(1_700_000_000),
+        actor: "ana \"q\"".to_owned(),
+        action: "request.create".to_owned(),
+        subject: "r-1\n".to_owned(),
+        details: serde_json::json!({"z": [1, "é", null], "a": {"y": true, "b": -2.5}}),
+        prev_hash: GENESIS_HASH.to_owned(),
+        hash: String::new(),
+    };
+    let canonical = format!(
+        "{{\"action\":\"request.create\",\"actor\":\"ana \\\"q\\\"\",\"at\":1700000000,\
+         \"details\":{{\"a\":{{\"b\":-2.5,\"y\":true}},\"z\":[1,\"é\",null]}},\
+         \"prev_hash\":\"{GENESIS_HASH}\",\"seq\":7,\"subject\":\"r-1\\n\"}}"
+    );
+    let mut hasher = Sha256::new();
+    hasher.update(b"signet-audit-v1\n");
+    hasher.update(canonical.as_bytes());
+    assert_eq!(compute_hash(&entry), hex::encode(hasher.finalize()));
+}
