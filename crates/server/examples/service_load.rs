@@ -97,31 +97,36 @@ struct Load {
 }
 
 /// `clients` concurrent clients, each sending auto-approved requests back to back for
-/// `seconds`; every response must be 202 with state Ready (16).
+/// `seconds` on its own keep-alive connection; every response must be 202 with state Ready
+/// (16).
+///
+/// The load generator shares the cores with the service, so each client speaks HTTP/1.1
+/// with hyper directly (no pool, no URL parsing per request), builds each body with one
+/// `format!` and reads only the answer's state.
 async fn load(
-    http: &reqwest::Client,
-    base: &str,
+    addr: std::net::SocketAddr,
     token: &str,
     target: (&str, &str),
     clients: usize,
     seconds: f64,
 ) -> Load {
+    use http_body_util::BodyExt as _;
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let start = Instant::now();
     let tasks: Vec<_> = (0..clients)
         .map(|c| {
-            let (http, url, token) = (
-                http.clone(),
-                format!("{base}/imagesignings"),
-                token.to_owned(),
-            );
+            let auth = format!("Bearer {token}");
             let (product, op) = (target.0.to_owned(), target.1.to_owned());
             tokio::spawn(async move {
+                let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+                stream.set_nodelay(true).unwrap();
+                let (mut sender, conn) =
+                    hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                        .await
+                        .unwrap();
+                tokio::spawn(conn);
                 let mut latencies = Vec::new();
                 let mut i = 0u64;
-                // The load generator shares the cores with the service: it builds each body
-                // with one format! and reads only the answer's state.
-                let auth = format!("Bearer {token}");
                 while Instant::now() < deadline {
                     i += 1;
                     let data = format!("client {c} request {i}");
@@ -131,19 +136,19 @@ async fn load(
                         r#"{{"name":"bench","description":"load","productId":"{product}","idProductOperation":"{op}","digest":"{}","hashAlgorithm":"SHA256"}}"#,
                         STANDARD.encode(digest.as_ref())
                     );
-                    let t = Instant::now();
-                    let resp = http
-                        .post(&url)
+                    let request = hyper::Request::post("/acme/api/v1/imagesignings")
+                        .header("host", "127.0.0.1")
                         .header("authorization", &auth)
                         .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await
+                        .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))
                         .unwrap();
+                    let t = Instant::now();
+                    let resp = sender.send_request(request).await.unwrap();
                     let status = resp.status();
-                    let got = resp.bytes().await.unwrap();
+                    let got = resp.into_body().collect().await.unwrap().to_bytes();
                     latencies.push(t.elapsed());
-                    let answer: Answer = serde_json::from_slice(&got).unwrap_or(Answer { state: 0 });
+                    let answer: Answer =
+                        serde_json::from_slice(&got).unwrap_or(Answer { state: 0 });
                     assert!(
                         status.as_u16() == 202 && answer.state == 16,
                         "{status}: {}",
@@ -233,6 +238,7 @@ fn run(dir: &Path, seconds: f64) -> String {
             .build()
             .unwrap();
         let base = format!("http://127.0.0.1:{port}/acme/api/v1");
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         for _ in 0..200 {
             if http
                 .get(format!("http://127.0.0.1:{port}/readyz"))
@@ -289,7 +295,7 @@ fn run(dir: &Path, seconds: f64) -> String {
                 .status();
             assert_eq!(status.as_u16(), 204);
             // Warm up connections and sessions.
-            load(&http, &base, &fast, (&id, &op), 4, 0.5).await;
+            load(addr, &fast, (&id, &op), 4, 0.5).await;
             // `SIGNET_BENCH_CLIENTS=64` runs one client count, for profiling.
             let only_clients: Option<usize> = std::env::var("SIGNET_BENCH_CLIENTS")
                 .ok()
@@ -298,7 +304,7 @@ fn run(dir: &Path, seconds: f64) -> String {
                 if only_clients.is_some_and(|c| c != clients) {
                     continue;
                 }
-                let l = load(&http, &base, &fast, (&id, &op), clients, seconds).await;
+                let l = load(addr, &fast, (&id, &op), clients, seconds).await;
                 let raw_rate = if clients == 1 { *one } else { *all };
                 rows.push((key_type.as_str(), clients, l, raw_rate));
             }
