@@ -1,6 +1,6 @@
-//! [`Store`]: one API over a SQLite or PostgreSQL pool, with the SQL shared between the
-//! backends (sqlx's SQLite driver accepts `$1` placeholders) and only the few statements that
-//! differ kept per backend.
+//! [`Store`]: one API over SQLite (module `sqlite`, rusqlite) or a PostgreSQL pool (sqlx),
+//! with the SQL text shared between the backends (SQLite gets the `$N` placeholders as its
+//! numbered `?N`) and only the few statements that differ kept per backend.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -253,7 +253,7 @@ macro_rules! insert_audit {
 }
 
 /// The body of a write transaction (records, groups, audit entries, head) on `$tx`, a
-/// transaction of either backend; evaluates to `Result<Vec<AuditEntry>>`.
+/// PostgreSQL transaction (SQLite: `sqlite::apply`); evaluates to `Result<Vec<AuditEntry>>`.
 macro_rules! apply_writes {
     ($errs:expr, $tx:ident, $org:expr, $prepared:expr, $audit:expr, $details:expr, $insert_groups:expr) => {
         async {
