@@ -8,8 +8,12 @@
 //! backend on a SoftHSM2 token made in a temporary directory.
 //!
 //! ```text
-//! cargo run --release -p signet-server --example service_load -- [SECONDS_PER_RUN] [OUT.md]
+//! cargo run --release -p signet-server --example service_load -- [SECONDS_PER_RUN] [OUT.md] [REPEATS]
 //! ```
+//!
+//! The whole measurement (raw rates, then a fresh service) runs REPEATS times (default 1);
+//! the table shows each row's median and the range of its service / raw ratio, since one
+//! run on a shared VM moves by several percent.
 //!
 //! SoftHSM2 reads `SOFTHSM2_CONF` when the module loads, so the example re-runs itself with
 //! it set (setting the variable in-process would need `unsafe`).
@@ -48,7 +52,11 @@ fn main() {
         std::process::exit(status.code().unwrap_or(1));
     }
     let dir = PathBuf::from(std::env::var_os(CHILD).unwrap());
-    let report = run(&dir, seconds);
+    let repeats: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1).max(1);
+    let runs: Vec<Vec<Row>> = (0..repeats)
+        .map(|r| measure(&dir, &dir.join(format!("data-{r}")), seconds))
+        .collect();
+    let report = report(&runs, seconds);
     print!("{report}");
     if let Some(out) = out {
         std::fs::write(out, report).unwrap();
@@ -176,7 +184,11 @@ async fn load(
     }
 }
 
-fn run(dir: &Path, seconds: f64) -> String {
+/// One table row: key type, clients, the load's outcome, the raw rate it is compared with.
+type Row = (&'static str, usize, Load, f64);
+
+/// Raw rates, then a fresh service (data in `data`) under each load.
+fn measure(dir: &Path, data: &Path, seconds: f64) -> Vec<Row> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // Raw rates first, while the service is not running.
     let backend = Arc::new(
@@ -208,7 +220,6 @@ fn run(dir: &Path, seconds: f64) -> String {
     drop(backend);
 
     let bin = std::env::var("SIGNET_BIN").unwrap_or_else(|_| "target/release/signet".to_owned());
-    let data = dir.join("data");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -218,7 +229,7 @@ fn run(dir: &Path, seconds: f64) -> String {
     std::fs::write(&pin_file, PIN).unwrap();
     let mut server = Command::new(&bin)
         .args(["server", "--data-dir"])
-        .arg(&data)
+        .arg(data)
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .env("SIGNET_PKCS11_MODULE", MODULE)
         .env("SIGNET_PKCS11_TOKEN_LABEL", LABEL)
@@ -250,7 +261,7 @@ fn run(dir: &Path, seconds: f64) -> String {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let issuer = signet_auth::LocalIssuer::open_or_create(&data).unwrap();
+        let issuer = signet_auth::LocalIssuer::open_or_create(data).unwrap();
         let tok = |user: &str, groups: &[&str]| {
             let groups: Vec<String> = groups.iter().map(|g| (*g).to_owned()).collect();
             issuer
@@ -313,18 +324,44 @@ fn run(dir: &Path, seconds: f64) -> String {
     });
     let _ = server.kill();
     let _ = server.wait();
+    rows
+}
 
+/// The median of `values` (sorted in place; the mean of the middle two for an even count).
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len().is_multiple_of(2) {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    }
+}
+
+/// The table: per row the median of each run's numbers, and the range of the ratio.
+fn report(runs: &[Vec<Row>], seconds: f64) -> String {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut md = String::new();
-    md.push_str("| key | clients | requests/s | p50 (ms) | p99 (ms) | raw SoftHSM2 signatures/s | service / raw |\n");
-    md.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
-    for (key, clients, l, raw_rate) in &rows {
+    md.push_str(&format!(
+        "| key | clients | requests/s | p50 (ms) | p99 (ms) | raw SoftHSM2 signatures/s | service / raw | range of {} runs |\n",
+        runs.len()
+    ));
+    md.push_str("|---|---:|---:|---:|---:|---:|---:|---|\n");
+    for (i, (key, clients, _, _)) in runs[0].iter().enumerate() {
+        let column =
+            |f: &dyn Fn(&Row) -> f64| -> Vec<f64> { runs.iter().map(|r| f(&r[i])).collect() };
+        let mut ratios = column(&|r| r.2.rate / r.3);
+        let (lo, hi) = (
+            ratios.iter().copied().fold(f64::INFINITY, f64::min),
+            ratios.iter().copied().fold(0.0, f64::max),
+        );
         md.push_str(&format!(
-            "| {key} | {clients} | {:.0} | {:.1} | {:.1} | {:.0} | {:.2} |\n",
-            l.rate,
-            l.p50_ms,
-            l.p99_ms,
-            raw_rate,
-            l.rate / raw_rate
+            "| {key} | {clients} | {:.0} | {:.1} | {:.1} | {:.0} | {:.2} | {lo:.2}–{hi:.2} |\n",
+            median(&mut column(&|r| r.2.rate)),
+            median(&mut column(&|r| r.2.p50_ms)),
+            median(&mut column(&|r| r.2.p99_ms)),
+            median(&mut column(&|r| r.3)),
+            median(&mut ratios),
         ));
     }
     md.push_str(&format!(
