@@ -58,7 +58,7 @@ impl SignStyle {
     }
 }
 
-/// A fixed pool of signing threads, one per core by default.
+/// A fixed pool of signing threads (the service starts two per core, at most 8).
 ///
 /// PKCS#11 calls block, for microseconds (ECDSA in a software token) to milliseconds (RSA,
 /// or any call to a network HSM), so the async workers never make them. The pool's threads
@@ -143,7 +143,7 @@ pub async fn sign(
         .run(move || backend.sign_digest_with(&id, &digest, hash, padding))
         .await
     else {
-        tracing::error!("the signing pool has stopped");
+        tracing::error!("the signature failed on the signing pool (stopped, or the call panicked)");
         return Err("the signing task failed".to_owned());
     };
     let result = match result {

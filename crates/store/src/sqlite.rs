@@ -227,10 +227,11 @@ impl Sqlite {
 }
 
 /// The writer thread: takes every write that has queued up (at most [`GROUP_COMMIT_MAX`]),
-/// applies each inside its own SAVEPOINT of one `BEGIN IMMEDIATE` transaction, and commits
-/// once, so concurrent requests share one fsync. A write that fails is rolled back to its
-/// savepoint and answered at once; the others are answered after the commit (durable) or
-/// with the commit's error. Ends when asked to close or when every sender is gone.
+/// applies them in one `BEGIN IMMEDIATE` transaction and commits once, so concurrent
+/// requests share one fsync ([`commit_batch`]: one pass, and only if a write fails, again
+/// with a SAVEPOINT per write). A write that fails is answered at once; the others after the
+/// commit (durable) or with the commit's error. Ends when asked to close or when every
+/// sender is gone.
 fn write_loop(mut conn: Connection, jobs: &Receiver<Message>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = Vec::new();

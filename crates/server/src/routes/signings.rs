@@ -231,6 +231,18 @@ async fn sign(
     Ok(events)
 }
 
+/// Runs `work` to completion even if the caller goes away: a client that disconnects
+/// mid-request drops the handler's future, and a signature already queued would then be made
+/// and never stored or audited. Spawned, the signature and the write that records its key use
+/// always finish together.
+async fn to_completion<T: Send + 'static>(
+    work: impl Future<Output = ApiResult<T>> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::spawn(work)
+        .await
+        .map_err(|e| ApiError::internal("signing a request", &e))?
+}
+
 /// Signs a stored request that is InProcess (at `version`) and stores the outcome.
 async fn sign_and_finish(
     app: &App,
@@ -391,18 +403,26 @@ pub async fn create(
         payload: new.payload.map(|p| p.trim().to_owned()),
         chain: Vec::new(),
     };
-    if auto {
-        // Approved at once: sign, then store the request, its approval and the key use in
-        // one write. If that write fails the signature is dropped, never handed out.
-        events.extend(sign(&app, &caller.actor.user, &mut stored, key).await?);
-    }
-    app.store
-        .write(
-            &org,
-            vec![Write::Insert(record_of(&app, &org, &stored, &op))],
-            events,
-        )
-        .await?;
+    let stored = to_completion({
+        let (app, org, user) = (app.clone(), org.clone(), caller.actor.user.clone());
+        async move {
+            if auto {
+                // Approved at once: sign, then store the request, its approval and the key
+                // use in one write. If that write fails the signature is dropped, never
+                // handed out.
+                events.extend(sign(&app, &user, &mut stored, key).await?);
+            }
+            app.store
+                .write(
+                    &org,
+                    vec![Write::Insert(record_of(&app, &org, &stored, &op))],
+                    events,
+                )
+                .await?;
+            Ok(stored)
+        }
+    })
+    .await?;
     // The answer shows the optional parameters as stored, when any were given.
     let view = if stored.request.options.is_empty() {
         ImageSigning::from(&stored)
@@ -664,15 +684,11 @@ pub async fn decide(
             Err(e) => return Err(e.into()),
         }
         if start {
-            sign_and_finish(
-                &app,
-                &caller.actor.user,
-                &org,
-                stored,
-                &product,
-                &op,
-                record.version + 1,
-            )
+            let (app, user, org) = (app.clone(), caller.actor.user.clone(), org.clone());
+            let version = record.version + 1;
+            to_completion(async move {
+                sign_and_finish(&app, &user, &org, stored, &product, &op, version).await
+            })
             .await?;
         }
         return Ok(StatusCode::NO_CONTENT);
