@@ -6,7 +6,7 @@
 //! PINs and missing keys fail with one line and exit 1, never showing the PIN.
 //!
 //! The `signet` child gets `SOFTHSM2_CONF` in its environment. Certificates are stored on the
-//! token by this test binary re-run as a child with `SOFTHSM2_CONF` set (cryptoki), as the
+//! token by this test binary re-run as a child with `SOFTHSM2_CONF` set (signet-testkit), as the
 //! key crate's SoftHSM2 tests do: the environment of this process is never changed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -133,13 +133,9 @@ fn pem_der(pem: &str) -> Vec<u8> {
         .unwrap()
 }
 
-/// In the child: stores the certificate named by the environment with cryptoki, and says so.
+/// In the child: stores the certificate named by the environment (signet-testkit), and says so.
 /// Returns true when this process is such a child.
 fn store_certificate_child() -> bool {
-    use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
-    use cryptoki::object::{Attribute, CertificateType, ObjectClass};
-    use cryptoki::session::UserType;
-    use cryptoki::types::AuthPin;
     if std::env::var_os(CHILD_MARKER).is_none() {
         return false;
     }
@@ -149,31 +145,13 @@ fn store_certificate_child() -> bool {
     let id: Vec<u8> = (0..id_hex.len() / 2)
         .map(|i| u8::from_str_radix(&id_hex[2 * i..2 * i + 2], 16).unwrap())
         .collect();
-    let ctx = Pkcs11::new(MODULE).unwrap();
-    ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
-        .unwrap();
-    let slot = ctx
-        .get_slots_with_token()
-        .unwrap()
-        .into_iter()
-        .find(|s| ctx.get_token_info(*s).unwrap().label().trim_end() == TOKEN)
-        .unwrap();
-    let session = ctx.open_rw_session(slot).unwrap();
-    session
-        .login(UserType::User, Some(&AuthPin::from(PIN)))
-        .unwrap();
-    session
-        .create_object(&[
-            Attribute::Class(ObjectClass::CERTIFICATE),
-            Attribute::CertificateType(CertificateType::X_509),
-            Attribute::Token(true),
-            Attribute::Private(false),
-            Attribute::Id(id),
-            Attribute::Label(var("SIGNET_CLI_PKCS11_LABEL").into_bytes()),
-            Attribute::Subject(signet_testkit::softhsm::certificate_subject(&der)),
-            Attribute::Value(der),
-        ])
-        .unwrap();
+    signet_testkit::softhsm::store_certificate(
+        TOKEN,
+        PIN,
+        &der,
+        &id,
+        &var("SIGNET_CLI_PKCS11_LABEL"),
+    );
     println!("stored");
     true
 }

@@ -14,9 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
-use cryptoki::object::{Attribute, CertificateType, ObjectClass};
-use cryptoki::session::UserType;
-use cryptoki::types::AuthPin;
 use signet_crypto::{PublicKey, SignatureAlgorithm, Signer as _};
 use signet_keys::uri::{Fallbacks, Pkcs11Uri};
 use signet_keys::{
@@ -171,31 +168,7 @@ fn softhsm_uri_keys() {
 
 /// Stores `der` as an X.509 certificate object with `id` and `label` on the main token.
 fn store_certificate(der: &[u8], id: &[u8], label: &str) {
-    let ctx = Pkcs11::new(MODULE).unwrap();
-    let _ = ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK));
-    let slot = ctx
-        .get_slots_with_token()
-        .unwrap()
-        .into_iter()
-        .find(|s| ctx.get_token_info(*s).unwrap().label().trim_end() == MAIN)
-        .unwrap();
-    let session = ctx.open_rw_session(slot).unwrap();
-    session
-        .login(UserType::User, Some(&AuthPin::from(PIN)))
-        .unwrap();
-    session
-        .create_object(&[
-            Attribute::Class(ObjectClass::CERTIFICATE),
-            Attribute::CertificateType(CertificateType::X_509),
-            Attribute::Token(true),
-            Attribute::Private(false),
-            Attribute::Id(id.to_vec()),
-            Attribute::Label(label.as_bytes().to_vec()),
-            Attribute::Subject(signet_testkit::softhsm::certificate_subject(der)),
-            Attribute::Value(der.to_vec()),
-        ])
-        .unwrap();
-    // Dropping the session logs the application out again.
+    signet_testkit::softhsm::store_certificate(MAIN, PIN, der, id, label);
 }
 
 /// The slot ids of the tokens labelled `label`.

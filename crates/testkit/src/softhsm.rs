@@ -56,6 +56,49 @@ impl Token {
     }
 }
 
+/// Stores `der` as a public X.509 certificate object with `id` and `label` (and the
+/// certificate's subject) on the token labelled `token`, as `pkcs11-tool --write-object`
+/// would. Needs `SOFTHSM2_CONF` set for this process when the module loads. Test input only:
+/// panics on any failure.
+pub fn store_certificate(token: &str, pin: &str, der: &[u8], id: &[u8], label: &str) {
+    use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+    use cryptoki::object::{Attribute, CertificateType, ObjectClass};
+    use cryptoki::session::UserType;
+    use cryptoki::types::AuthPin;
+    let ctx = Pkcs11::new(MODULE).expect("load SoftHSM2");
+    // Already initialised in this process is fine.
+    let _ = ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK));
+    let slot = ctx
+        .get_slots_with_token()
+        .expect("slots")
+        .into_iter()
+        .find(|s| {
+            ctx.get_token_info(*s)
+                .expect("token info")
+                .label()
+                .trim_end()
+                == token
+        })
+        .expect("the token");
+    let session = ctx.open_rw_session(slot).expect("session");
+    session
+        .login(UserType::User, Some(&AuthPin::from(pin)))
+        .expect("login");
+    session
+        .create_object(&[
+            Attribute::Class(ObjectClass::CERTIFICATE),
+            Attribute::CertificateType(CertificateType::X_509),
+            Attribute::Token(true),
+            Attribute::Private(false),
+            Attribute::Id(id.to_vec()),
+            Attribute::Label(label.as_bytes().to_vec()),
+            Attribute::Subject(certificate_subject(der)),
+            Attribute::Value(der.to_vec()),
+        ])
+        .expect("create the certificate object");
+    // Dropping the session logs the application out again.
+}
+
 /// The subject `Name` (DER) of a DER certificate — the sixth element of the TBSCertificate,
 /// after [0] version, serial, signature, issuer and validity — for the `CKA_SUBJECT` of a
 /// certificate object stored on a test token. Test input only: panics on malformed DER.
