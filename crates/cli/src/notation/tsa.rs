@@ -40,14 +40,17 @@ pub const TIMESTAMP_REPLY: &str = "application/timestamp-reply";
 pub struct Tsa {
     client: reqwest::Client,
     url: String,
+    /// The URL as messages show it: a password in it is replaced by `***`.
+    shown: String,
     root: Certificate,
 }
 
 impl Tsa {
     /// Checks the URL and reads the root as notation does (its error texts).
     pub fn new(url: &str, root_path: &str) -> Result<Self> {
+        let shown = signet_store::redact_url(url);
         let bad = |reason: String| {
-            anyhow!("cannot get http timestamper for timestamping: endpoint {url:?}: {reason}")
+            anyhow!("cannot get http timestamper for timestamping: endpoint {shown:?}: {reason}")
         };
         let parsed = reqwest::Url::parse(url).map_err(|e| bad(e.to_string()))?;
         if !matches!(parsed.scheme(), "http" | "https") {
@@ -68,6 +71,7 @@ impl Tsa {
         Ok(Tsa {
             client,
             url: url.to_owned(),
+            shown,
             root,
         })
     }
@@ -75,15 +79,15 @@ impl Tsa {
     /// POSTs a DER TimeStampReq and returns the DER TimeStampResp (tspclient-go's checks and
     /// messages).
     pub async fn send(&self, request_der: &[u8]) -> Result<Vec<u8>> {
-        let url = &self.url;
+        let url = &self.shown;
         let mut response = self
             .client
-            .post(url)
+            .post(&self.url)
             .header(reqwest::header::CONTENT_TYPE, TIMESTAMP_QUERY)
             .body(request_der.to_vec())
             .send()
             .await
-            .map_err(|e| anyhow!("POST {url:?}: {}", error_chain(&e)))?;
+            .map_err(|e| anyhow!("POST {url:?}: {}", error_chain(&e.without_url())))?;
         let status = response.status();
         if status != reqwest::StatusCode::OK {
             bail!("POST {url:?}: https response bad status: {status}");
@@ -100,7 +104,7 @@ impl Tsa {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| anyhow!("POST {url:?}: {}", error_chain(&e)))?
+            .map_err(|e| anyhow!("POST {url:?}: {}", error_chain(&e.without_url())))?
         {
             body.extend_from_slice(&chunk);
             if body.len() >= MAX_RESPONSE_BYTES {
@@ -190,4 +194,19 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tsa;
+
+    #[test]
+    fn a_password_in_the_url_is_never_shown() {
+        for url in ["ftp://tsa:s3cret@127.0.0.1/", "http://tsa:s3cret@/x"] {
+            let err = Tsa::new(url, "/nonexistent").err().expect("refused");
+            let text = format!("{err:#}");
+            assert!(!text.contains("s3cret"), "{text}");
+            assert!(text.contains("tsa:***@"), "{text}");
+        }
+    }
 }
