@@ -65,6 +65,9 @@ pub struct App {
     /// operation id), so caching it is safe with any number of replicas.
     pub key_cache:
         std::sync::RwLock<std::collections::HashMap<(String, String), crate::keys::OperationKey>>,
+    /// (org, product id) → the product decoded, with its record's version; used only while
+    /// the store's record is still at that version (`routes::products::product_for_signing`).
+    pub product_cache: crate::routes::products::ProductCache,
     /// The threads that make signatures (PKCS#11 calls block).
     pub signers: crate::keys::SigningPool,
 }

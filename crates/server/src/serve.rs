@@ -189,6 +189,7 @@ pub async fn build(config: Config) -> Result<Shared, StartError> {
         jwks_refreshed: tokio::sync::Mutex::new(None),
         token_cache: crate::token_cache::TokenCache::new(),
         key_cache: std::sync::RwLock::new(std::collections::HashMap::new()),
+        product_cache: std::sync::RwLock::new(std::collections::HashMap::new()),
         signers: crate::keys::SigningPool::start(signing_threads()).map_err(StartError::Threads)?,
     }))
 }

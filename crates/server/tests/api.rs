@@ -1060,6 +1060,22 @@ async fn postgres_two_replicas() {
         .count();
     assert_eq!(key_uses, 10);
     assert_chain_ok(&b).await;
+    // Both replicas have used the product; disabled on one, the other signs nothing more
+    // (no replica keeps using a product its record no longer says).
+    let (status, _) = a
+        .admin()
+        .call(Method::POST, &format!("/products/{pid}/disable"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = b
+        .fast_requester()
+        .request_signature(&pid, &op, b"after")
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("disabled"),
+        "{body}"
+    );
 }
 
 #[tokio::test]

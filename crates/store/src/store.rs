@@ -44,6 +44,7 @@ const GET: &str = concat!(
     record_columns!(),
     " FROM records WHERE kind = $1 AND org = $2 AND id = $3"
 );
+const VERSION: &str = "SELECT version FROM records WHERE kind = $1 AND org = $2 AND id = $3";
 const GET_BY_NAME: &str = concat!(
     "SELECT ",
     record_columns!(),
@@ -593,6 +594,27 @@ impl Store {
     /// The record `id` of `org`.
     pub async fn get(&self, kind: Kind, org: &str, id: &str) -> Result<Option<Record>> {
         self.one(kind, "get", GET, [kind.as_str(), org, id]).await
+    }
+
+    /// The version of a record (None if there is none): a caller that keeps a decoded copy
+    /// of the record reads only this to know whether the copy is still current (every
+    /// update bumps the version, on every replica's behalf, in the store itself).
+    pub async fn version(&self, kind: Kind, org: &str, id: &str) -> Result<Option<i64>> {
+        let args = [kind.as_str(), org, id];
+        match &self.inner.pool {
+            Pool::Sqlite(db) => db.read("version", |conn| {
+                conn.prepare_cached(&crate::sqlite::numbered(VERSION))
+                    .and_then(|mut stmt| stmt.query_row(args, |row| row.get(0)).optional())
+                    .map_err(crate::sqlite::db("version"))
+            }),
+            Pool::Postgres(pool) => sqlx::query_scalar(VERSION)
+                .bind(args[0])
+                .bind(args[1])
+                .bind(args[2])
+                .fetch_optional(pool)
+                .await
+                .map_err(|e| self.db("version", e)),
+        }
     }
 
     /// The first record a query with three text arguments selects.

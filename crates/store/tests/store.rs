@@ -534,6 +534,20 @@ async fn stale_and_missing_updates(db: Db) {
             .version,
         3
     );
+    // The version alone, as a cache of decoded records reads it.
+    assert_eq!(
+        store.version(Kind::SigningRequest, "acme", "r1").await,
+        Ok(Some(3))
+    );
+    assert_eq!(store.version(Kind::Product, "acme", "r1").await, Ok(None));
+    assert_eq!(
+        store.version(Kind::SigningRequest, "other", "r1").await,
+        Ok(None)
+    );
+    assert_eq!(
+        store.version(Kind::SigningRequest, "acme", "zz").await,
+        Ok(None)
+    );
     let missing = Write::Update {
         record: record(Kind::SigningRequest, "acme", "zz", "op", 1),
         expected_version: 1,

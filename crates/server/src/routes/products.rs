@@ -5,6 +5,8 @@
 //! organisation's product-approval group (never the submitter). Keys are generated when an
 //! operation is submitted, so approvers see the public key they approve.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{OriginalUri, Path, State as AxState};
 use axum::http::{StatusCode, header};
@@ -172,6 +174,45 @@ pub fn decode_product(record: &Record) -> ApiResult<Product> {
 
 fn decode_request(record: &Record) -> ApiResult<ProductRequest> {
     decode_doc(record)
+}
+
+/// Products kept decoded for the signing path, at most this many (then the cache starts over).
+const PRODUCT_CACHE_MAX: usize = 10_000;
+
+/// (org, product id) → the product decoded, with the version of the record it came from.
+pub type ProductCache =
+    std::sync::RwLock<std::collections::HashMap<(String, String), (i64, Arc<Product>)>>;
+
+/// A product by id (or by name) for the signing path: the decoded product is kept per
+/// (org, id) with its record's version, and reused while a version-only read finds the
+/// store's record at that version. Every change to a product bumps its version in the store,
+/// whichever replica makes it, so a copy is never used after its record changed; what is
+/// saved is decoding the product's JSON on every request.
+pub async fn product_for_signing(
+    app: &App,
+    org: &str,
+    id_or_name: &str,
+) -> ApiResult<Arc<Product>> {
+    let key = (org.to_owned(), id_or_name.to_owned());
+    if let Some(version) = app.store.version(Kind::Product, org, id_or_name).await?
+        && let Some((cached, product)) = app
+            .product_cache
+            .read()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+        && cached == version
+    {
+        return Ok(product);
+    }
+    let (record, product) = find_product(app, org, id_or_name).await?;
+    let product = Arc::new(product);
+    if let Ok(mut cache) = app.product_cache.write() {
+        if cache.len() >= PRODUCT_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert((record.org, record.id), (record.version, product.clone()));
+    }
+    Ok(product)
 }
 
 /// Finds a product by id, or by name.

@@ -29,7 +29,7 @@ use signet_workflow::request::{
 use crate::app::{App, Caller, Shared};
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, OperationKey, SignStyle};
-use crate::routes::products::{find_operation, find_product};
+use crate::routes::products::{find_operation, product_for_signing};
 use crate::routes::{decode_doc, list_page};
 use crate::views::{
     Body, Envelope, ImageSigning, NewImageSigning, PageQuery, Q, StoredKey, StoredRequest,
@@ -167,8 +167,8 @@ async fn target(
     app: &App,
     org: &str,
     stored: &StoredRequest,
-) -> ApiResult<(Product, ProductOperation)> {
-    let (_, product) = find_product(app, org, &stored.request.product_id).await?;
+) -> ApiResult<(std::sync::Arc<Product>, ProductOperation)> {
+    let product = product_for_signing(app, org, &stored.request.product_id).await?;
     let op = find_operation(&product, &stored.operation_id)?.clone();
     Ok((product, op))
 }
@@ -278,7 +278,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let new: NewImageSigning = parse_json("imagesigning", &body)?;
     let org = caller.org.clone();
-    let (_, product) = find_product(&app, &org, &new.product_id).await?;
+    let product = product_for_signing(&app, &org, &new.product_id).await?;
     let op = find_operation(&product, &new.id_product_operation)?.clone();
     // Authorization before anything about the input is revealed.
     if !caller.in_any(&op.approval_rule.allowed_groups) {
