@@ -388,7 +388,7 @@ fn apply(
     if job.audit.is_empty() {
         return Ok(Vec::new());
     }
-    let entries = chain(prev.as_ref(), &job.audit);
+    let entries = chain(prev.as_ref(), &job.audit, &job.details);
     let mut insert = conn
         .prepare_cached(
             "INSERT INTO audit_entries (org, seq, at, actor, action, subject, details, \

@@ -265,7 +265,7 @@ macro_rules! apply_writes {
                 lock_head!($errs, $tx, $org)?
             };
             write_records!($errs, $tx, $org, $prepared, $insert_groups)?;
-            let entries = chain(prev.as_ref(), $audit);
+            let entries = chain(prev.as_ref(), $audit, $details);
             insert_audit!($errs, $tx, $org, &entries, $details)?;
             Ok(entries)
         }
@@ -273,23 +273,29 @@ macro_rules! apply_writes {
     };
 }
 
-/// The entries `audit` appends after `prev`. An event dated before the head is recorded at
-/// the head's time.
-pub(crate) fn chain(prev: Option<&AuditEntry>, audit: &[AuditEvent]) -> Vec<AuditEntry> {
+/// The entries `audit` appends after `prev`, with `details` the canonical JSON of each
+/// event's details (as stored). An event dated before the head is recorded at the head's
+/// time.
+pub(crate) fn chain(
+    prev: Option<&AuditEntry>,
+    audit: &[AuditEvent],
+    details: &[String],
+) -> Vec<AuditEntry> {
     let mut head = prev.map(|p| head_entry(p.seq, p.hash.clone(), p.at.unix_seconds()));
     let mut entries = Vec::with_capacity(audit.len());
-    for event in audit {
+    for (event, details) in audit.iter().zip(details) {
         let at = match &head {
             Some(p) if p.at > event.at => p.at,
             _ => event.at,
         };
-        let entry = audit::append(
+        let entry = audit::append_canonical(
             head.as_ref(),
             at,
             &event.actor,
             &event.action,
             &event.subject,
             event.details.clone(),
+            details,
         );
         head = Some(head_entry(entry.seq, entry.hash.clone(), at.unix_seconds()));
         entries.push(entry);
@@ -825,10 +831,8 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let details = audit
-            .iter()
-            .map(|e| to_json("audit details", &e.details))
-            .collect::<Result<Vec<_>>>()?;
+        // Canonical JSON (sorted keys), serialized once: stored as it is and hashed as it is.
+        let details: Vec<String> = audit.iter().map(|e| audit::canonical(&e.details)).collect();
         if prepared.is_empty() && audit.is_empty() {
             return Ok(Vec::new());
         }

@@ -49,6 +49,29 @@ pub fn append(
     subject: &str,
     details: Value,
 ) -> AuditEntry {
+    let canonical_details = canonical(&details);
+    append_canonical(
+        prev,
+        at,
+        actor,
+        action,
+        subject,
+        details,
+        &canonical_details,
+    )
+}
+
+/// [`append`] for a caller that has the canonical JSON of `details` already ([`canonical`],
+/// e.g. because it stores that text): the details are not serialized again for the hash.
+pub fn append_canonical(
+    prev: Option<&AuditEntry>,
+    at: Timestamp,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    details: Value,
+    canonical_details: &str,
+) -> AuditEntry {
     let (seq, prev_hash) = match prev {
         Some(p) => (p.seq.saturating_add(1), p.hash.clone()),
         None => (0, GENESIS_HASH.to_owned()),
@@ -63,15 +86,30 @@ pub fn append(
         prev_hash,
         hash: String::new(),
     };
-    entry.hash = compute_hash(&entry);
+    entry.hash = hash_with(&entry, canonical_details.as_bytes());
     entry
+}
+
+/// The canonical JSON of `details`: the text the entry's hash covers for them.
+pub fn canonical(details: &Value) -> String {
+    let mut out = Vec::with_capacity(128);
+    write_canonical(details, &mut out);
+    // Only valid UTF-8 is ever written (serde_json's output and ASCII punctuation).
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The hash `entry` should carry (its own `hash` field is ignored).
 pub fn compute_hash(entry: &AuditEntry) -> String {
+    let mut details = Vec::with_capacity(128);
+    write_canonical(&entry.details, &mut details);
+    hash_with(entry, &details)
+}
+
+/// The hash of `entry` with `details` as the canonical JSON of its details.
+fn hash_with(entry: &AuditEntry, details: &[u8]) -> String {
     // The object's keys written in their sorted order (action < actor < at < details <
     // prev_hash < seq < subject), without building a map of copies first.
-    let mut canonical = Vec::with_capacity(256);
+    let mut canonical = Vec::with_capacity(192 + details.len());
     canonical.extend_from_slice(b"{\"action\":");
     write_str(&entry.action, &mut canonical);
     canonical.extend_from_slice(b",\"actor\":");
@@ -79,7 +117,7 @@ pub fn compute_hash(entry: &AuditEntry) -> String {
     canonical.extend_from_slice(b",\"at\":");
     canonical.extend_from_slice(entry.at.unix_seconds().to_string().as_bytes());
     canonical.extend_from_slice(b",\"details\":");
-    write_canonical(&entry.details, &mut canonical);
+    canonical.extend_from_slice(details);
     canonical.extend_from_slice(b",\"prev_hash\":");
     write_str(&entry.prev_hash, &mut canonical);
     canonical.extend_from_slice(b",\"seq\":");

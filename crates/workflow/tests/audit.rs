@@ -180,5 +180,25 @@ fn the_hash_input_is_pinned() {
     let mut hasher = Sha256::new();
     hasher.update(b"signet-audit-v1\n");
     hasher.update(canonical.as_bytes());
-    assert_eq!(compute_hash(&entry), hex::encode(hasher.finalize()));
+    let expected = hex::encode(hasher.finalize());
+    assert_eq!(compute_hash(&entry), expected);
+    // The canonical details a store keeps as text, and an entry appended with them, hash
+    // the same.
+    let details = signet_workflow::audit::canonical(&entry.details);
+    assert_eq!(details, r#"{"a":{"b":-2.5,"y":true},"z":[1,"é",null]}"#);
+    let prev = AuditEntry {
+        seq: 6,
+        hash: GENESIS_HASH.to_owned(),
+        ..entry.clone()
+    };
+    let appended = signet_workflow::audit::append_canonical(
+        Some(&prev),
+        entry.at,
+        &entry.actor,
+        &entry.action,
+        &entry.subject,
+        entry.details.clone(),
+        &details,
+    );
+    assert_eq!(appended.hash, expected);
 }
