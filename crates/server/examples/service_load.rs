@@ -11,9 +11,10 @@
 //! cargo run --release -p signet-server --example service_load -- [SECONDS_PER_RUN] [OUT.md] [REPEATS]
 //! ```
 //!
-//! The whole measurement (raw rates, then a fresh service) runs REPEATS times (default 1);
-//! the table shows each row's median and the range of its service / raw ratio, since one
-//! run on a shared VM moves by several percent.
+//! Each row alternates the raw loop and the service (raw, service, service, raw; half of
+//! SECONDS_PER_RUN each) so that a drift of the machine's speed weighs on both alike. The
+//! whole measurement (a fresh service each time) runs REPEATS times (default 1); the table
+//! shows each row's median and the range of its service / raw ratio.
 //!
 //! SoftHSM2 reads `SOFTHSM2_CONF` when the module loads, so the example re-runs itself with
 //! it set (setting the variable in-process would need `unsafe`).
@@ -28,7 +29,7 @@ use std::time::{Duration, Instant, SystemTime};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
-use signet_keys::{HashAlgorithm, KeyBackend, KeyType, Pin, Pkcs11Backend, Pkcs11Config};
+use signet_keys::{HashAlgorithm, KeyBackend, KeyId, KeyType, Pin, Pkcs11Backend, Pkcs11Config};
 
 use signet_testkit::softhsm::MODULE;
 const LABEL: &str = "signet-bench";
@@ -63,9 +64,8 @@ fn main() {
     }
 }
 
-/// Signatures per second with `threads` threads signing with one key for `seconds`.
-fn raw_rate(backend: &Arc<Pkcs11Backend>, key_type: KeyType, threads: usize, seconds: f64) -> f64 {
-    let id = backend.generate("raw", key_type).unwrap();
+/// Signatures per second with `threads` threads signing with the key `id` for `seconds`.
+fn raw_rate(backend: &Arc<Pkcs11Backend>, id: &KeyId, threads: usize, seconds: f64) -> f64 {
     let digest = vec![7u8; 32];
     let stop = Arc::new(AtomicBool::new(false));
     let start = Instant::now();
@@ -97,7 +97,13 @@ struct Answer {
     state: u32,
 }
 
-/// One load run's outcome.
+/// One load slice: every request's latency, and the slice's wall time.
+struct Slice {
+    latencies: Vec<Duration>,
+    elapsed: f64,
+}
+
+/// The outcome of a load (its slices combined).
 struct Load {
     rate: f64,
     p50_ms: f64,
@@ -117,7 +123,7 @@ async fn load(
     target: (&str, &str),
     clients: usize,
     seconds: f64,
-) -> Load {
+) -> Slice {
     use http_body_util::BodyExt as _;
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let start = Instant::now();
@@ -167,11 +173,21 @@ async fn load(
             })
         })
         .collect();
-    let mut all = Vec::new();
+    let mut latencies = Vec::new();
     for t in tasks {
-        all.extend(t.await.unwrap());
+        latencies.extend(t.await.unwrap());
     }
-    let elapsed = start.elapsed().as_secs_f64();
+    Slice {
+        latencies,
+        elapsed: start.elapsed().as_secs_f64(),
+    }
+}
+
+/// Several load slices as one outcome: requests over their summed time, percentiles over
+/// all their latencies.
+fn combine(slices: Vec<Slice>) -> Load {
+    let elapsed: f64 = slices.iter().map(|s| s.elapsed).sum();
+    let mut all: Vec<Duration> = slices.into_iter().flat_map(|s| s.latencies).collect();
     all.sort();
     let pct = |p: f64| {
         let i = ((all.len() as f64 * p).ceil() as usize).clamp(1, all.len()) - 1;
@@ -187,10 +203,10 @@ async fn load(
 /// One table row: key type, clients, the load's outcome, the raw rate it is compared with.
 type Row = (&'static str, usize, Load, f64);
 
-/// Raw rates, then a fresh service (data in `data`) under each load.
+/// A fresh service (data in `data`) under each load, and the raw rate measured in
+/// alternation with it.
 fn measure(dir: &Path, data: &Path, seconds: f64) -> Vec<Row> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // Raw rates first, while the service is not running.
     let backend = Arc::new(
         Pkcs11Backend::open(Pkcs11Config {
             module: MODULE.into(),
@@ -201,23 +217,16 @@ fn measure(dir: &Path, data: &Path, seconds: f64) -> Vec<Row> {
     );
     // `SIGNET_BENCH_ONLY=ECDSAP256` (or RSA4096) runs one key type, for profiling.
     let only = std::env::var("SIGNET_BENCH_ONLY").ok();
-    let mut raw = Vec::new();
-    for key_type in [KeyType::EcdsaP256, KeyType::Rsa4096] {
-        if only.as_deref().is_some_and(|o| o != key_type.as_str()) {
-            continue;
-        }
-        let one = raw_rate(&backend, key_type, 1, seconds);
-        // The better of one thread per core and two (SoftHSM2's ECDSA sometimes scales
-        // worse with exactly one per core): the service is compared with the best raw rate.
-        let all = raw_rate(&backend, key_type, cores, seconds).max(raw_rate(
-            &backend,
-            key_type,
-            2 * cores,
-            seconds,
-        ));
-        raw.push((key_type, one, all));
-    }
-    drop(backend);
+    let raw_keys: Vec<(KeyType, KeyId)> = [KeyType::EcdsaP256, KeyType::Rsa4096]
+        .into_iter()
+        .filter(|k| only.as_deref().is_none_or(|o| o == k.as_str()))
+        .map(|k| {
+            (
+                k,
+                backend.generate(&format!("raw-{}", k.as_str()), k).unwrap(),
+            )
+        })
+        .collect();
 
     let bin = std::env::var("SIGNET_BIN").unwrap_or_else(|_| "target/release/signet".to_owned());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -274,7 +283,7 @@ fn measure(dir: &Path, data: &Path, seconds: f64) -> Vec<Row> {
             tok("fay", &["writers", "fast"]),
         );
         let mut rows = Vec::new();
-        for (key_type, one, all) in &raw {
+        for (key_type, raw_id) in &raw_keys {
             let product = json!({"name": format!("bench-{}", key_type.as_str()), "description": "bench",
                 "productType": "Production", "enabled": true, "caInfo": [], "rndKeys": [],
                 "productOperations": [{"name": "sign", "description": "bench", "operationType": "DigestSigning",
@@ -307,6 +316,16 @@ fn measure(dir: &Path, data: &Path, seconds: f64) -> Vec<Row> {
             assert_eq!(status.as_u16(), 204);
             // Warm up connections and sessions.
             load(addr, &fast, (&id, &op), 4, 0.5).await;
+            // The raw loop's threads for many clients: the better of one per core and two per
+            // core in a first measurement (SoftHSM2's ECDSA sometimes scales worse with
+            // exactly one per core), so the service is compared with SoftHSM2 at its best.
+            let threads = if raw_rate(&backend, raw_id, cores, seconds / 2.0)
+                >= raw_rate(&backend, raw_id, 2 * cores, seconds / 2.0)
+            {
+                cores
+            } else {
+                2 * cores
+            };
             // `SIGNET_BENCH_CLIENTS=64` runs one client count, for profiling.
             let only_clients: Option<usize> = std::env::var("SIGNET_BENCH_CLIENTS")
                 .ok()
@@ -315,9 +334,22 @@ fn measure(dir: &Path, data: &Path, seconds: f64) -> Vec<Row> {
                 if only_clients.is_some_and(|c| c != clients) {
                     continue;
                 }
-                let l = load(addr, &fast, (&id, &op), clients, seconds).await;
-                let raw_rate = if clients == 1 { *one } else { *all };
-                rows.push((key_type.as_str(), clients, l, raw_rate));
+                let raw_threads = if clients == 1 { 1 } else { threads };
+                // Raw, service, service, raw (half the time each): this VM's speed drifts
+                // by several percent within minutes, and a drift that is linear over the
+                // cell weighs on both sides alike.
+                let half = seconds / 2.0;
+                let (mut slices, mut raw_sum) = (Vec::new(), 0.0);
+                for raw_first in [true, false] {
+                    if raw_first {
+                        raw_sum += raw_rate(&backend, raw_id, raw_threads, half);
+                    }
+                    slices.push(load(addr, &fast, (&id, &op), clients, half).await);
+                    if !raw_first {
+                        raw_sum += raw_rate(&backend, raw_id, raw_threads, half);
+                    }
+                }
+                rows.push((key_type.as_str(), clients, combine(slices), raw_sum / 2.0));
             }
         }
         rows
@@ -366,10 +398,13 @@ fn report(runs: &[Vec<Row>], seconds: f64) -> String {
     }
     md.push_str(&format!(
         "\nRaw rates: C_Sign of SHA-256 digests on a found key handle through the same PKCS#11 \
-         backend (session pool, handle cache), in the load generator's process before the service \
-         starts, with one thread (compared with 1 client), and the better of {cores} and {} \
-         threads (compared with 16 and 64 clients); {seconds:.0} s per run.\n",
-        2 * cores
+         backend (session pool, handle cache) in the load generator's process, while the service \
+         is idle, with one thread (compared with 1 client), and with the better of {cores} and {} \
+         threads in a first measurement (compared with 16 and 64 clients). Each row alternates \
+         raw, service, service, raw for {:.1} s each, so a drift of the machine's speed weighs on \
+         both sides alike.\n",
+        2 * cores,
+        seconds / 2.0
     ));
     md
 }
