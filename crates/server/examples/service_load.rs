@@ -50,7 +50,10 @@ fn main() {
             .env(CHILD, dir.path())
             .status()
             .unwrap();
-        std::process::exit(status.code().unwrap_or(1));
+        // `exit` runs no destructors: remove the token and the service's data first.
+        let code = status.code().unwrap_or(1);
+        drop(dir);
+        std::process::exit(code);
     }
     let dir = PathBuf::from(std::env::var_os(CHILD).unwrap());
     let repeats: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1).max(1);
