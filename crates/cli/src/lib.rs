@@ -71,9 +71,9 @@ pub fn main() -> ExitCode {
 /// A request's async part (HTTP, JSON, a point read, the token cache) is small beside its
 /// signature and its durable write, which run on their own threads (the signing pool, the
 /// SQLite writer); fewer workers are woken and parked less often between requests. On two
-/// cores one worker instead of two gave the service more requests per second for both key
-/// types in the benchmark (RSA-4096 at 64 clients: ~0.87x to ~0.90x the raw rate; the async
-/// workers' CPU per request down by about a quarter).
+/// cores, in paired runs of the benchmark, one worker instead of two took about a quarter
+/// less async-worker CPU per request and served more requests per second for both key types
+/// (RSA-4096 at 64 clients: ~0.87x to ~0.90x the raw rate), within this VM's run-to-run drift.
 fn service_workers() -> usize {
     if let Some(n) = std::env::var("TOKIO_WORKER_THREADS")
         .ok()
