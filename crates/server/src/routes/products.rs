@@ -193,19 +193,30 @@ pub async fn product_for_signing(
     org: &str,
     id_or_name: &str,
 ) -> ApiResult<Arc<Product>> {
-    let key = (org.to_owned(), id_or_name.to_owned());
-    if let Some(version) = app.store.version(Kind::Product, org, id_or_name).await?
-        && let Some((cached, product)) = app
-            .product_cache
-            .read()
-            .ok()
-            .and_then(|c| c.get(&key).cloned())
-        && cached == version
-    {
-        return Ok(product);
-    }
-    let (record, product) = find_product(app, org, id_or_name).await?;
-    let product = Arc::new(product);
+    let record = match app.store.version(Kind::Product, org, id_or_name).await? {
+        Some(version) => {
+            let key = (org.to_owned(), id_or_name.to_owned());
+            if let Some((cached, product)) = app
+                .product_cache
+                .read()
+                .ok()
+                .and_then(|c| c.get(&key).cloned())
+                && cached == version
+            {
+                return Ok(product);
+            }
+            app.store.get(Kind::Product, org, id_or_name).await?
+        }
+        // No product has this id: a name (read whole every time, as its version cannot be
+        // read by name).
+        None => {
+            app.store
+                .get_by_name(Kind::Product, org, id_or_name)
+                .await?
+        }
+    };
+    let record = record.ok_or_else(|| no_product(id_or_name))?;
+    let product = Arc::new(decode_product(&record)?);
     if let Ok(mut cache) = app.product_cache.write() {
         if cache.len() >= PRODUCT_CACHE_MAX {
             cache.clear();
@@ -213,6 +224,10 @@ pub async fn product_for_signing(
         cache.insert((record.org, record.id), (record.version, product.clone()));
     }
     Ok(product)
+}
+
+fn no_product(id_or_name: &str) -> ApiError {
+    ApiError::not_found(format!("no product {id_or_name:?}"))
 }
 
 /// Finds a product by id, or by name.
@@ -225,7 +240,7 @@ pub async fn find_product(app: &App, org: &str, id_or_name: &str) -> ApiResult<(
                 .await?
         }
     };
-    let record = record.ok_or_else(|| ApiError::not_found(format!("no product {id_or_name:?}")))?;
+    let record = record.ok_or_else(|| no_product(id_or_name))?;
     let product = decode_product(&record)?;
     Ok((record, product))
 }
