@@ -100,9 +100,7 @@ pub fn canonical(details: &Value) -> String {
 
 /// The hash `entry` should carry (its own `hash` field is ignored).
 pub fn compute_hash(entry: &AuditEntry) -> String {
-    let mut details = Vec::with_capacity(128);
-    write_canonical(&entry.details, &mut details);
-    hash_with(entry, &details)
+    hash_with(entry, canonical(&entry.details).as_bytes())
 }
 
 /// The hash of `entry` with `details` as the canonical JSON of its details.
