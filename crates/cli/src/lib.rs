@@ -33,8 +33,15 @@ pub fn main() -> ExitCode {
         }
     };
     if let cli::Command::Server(server) = args.command {
+        let workers = match service_workers() {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!("Error: {e}");
+                return ExitCode::from(1);
+            }
+        };
         return match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(service_workers())
+            .worker_threads(workers)
             .enable_all()
             .build()
         {
@@ -74,13 +81,14 @@ pub fn main() -> ExitCode {
 /// cores, in paired runs of the benchmark, one worker instead of two took about a quarter
 /// less async-worker CPU per request and served more requests per second for both key types
 /// (RSA-4096 at 64 clients: ~0.87x to ~0.90x the raw rate), within this VM's run-to-run drift.
-fn service_workers() -> usize {
-    if let Some(n) = std::env::var("TOKIO_WORKER_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|n| *n > 0)
-    {
-        return n;
+fn service_workers() -> Result<usize, String> {
+    match std::env::var("TOKIO_WORKER_THREADS") {
+        Ok(v) => match v.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(format!(
+                "TOKIO_WORKER_THREADS: {v:?} is not a number of threads (1 or more)"
+            )),
+        },
+        Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get().div_ceil(2))),
     }
-    std::thread::available_parallelism().map_or(1, |n| n.get().div_ceil(2))
 }

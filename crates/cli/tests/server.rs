@@ -394,6 +394,16 @@ fn bad_invocations_are_one_line_errors() {
             vec![("SIGNET_DATABASE_URL", "postgres://u:hunter2@127.0.0.1:1/db")],
             "***",
         ),
+        (
+            vec!["server"],
+            vec![("TOKIO_WORKER_THREADS", "many")],
+            "TOKIO_WORKER_THREADS",
+        ),
+        (
+            vec!["server"],
+            vec![("TOKIO_WORKER_THREADS", "0")],
+            "TOKIO_WORKER_THREADS",
+        ),
     ];
     for (args, envs, needle) in cases {
         let mut cmd = signet();
