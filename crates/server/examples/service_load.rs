@@ -16,6 +16,10 @@
 //! whole measurement (a fresh service each time) runs REPEATS times (default 1); the table
 //! shows each row's median and the range of its service / raw ratio.
 //!
+//! `SIGNET_BENCH_ONLY=ECDSAP256|RSA4096` and `SIGNET_BENCH_CLIENTS=N` narrow the run, and
+//! `SIGNET_BENCH_PERF_CTL=FIFO` drives `perf record --control` around the service's slices,
+//! for profiling.
+//!
 //! SoftHSM2 reads `SOFTHSM2_CONF` when the module loads, so the example re-runs itself with
 //! it set (setting the variable in-process would need `unsafe`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -347,7 +351,9 @@ fn measure(dir: &Path, data: &Path, seconds: f64) -> Vec<Row> {
                     if raw_first {
                         raw_sum += raw_rate(&backend, raw_id, raw_threads, half);
                     }
+                    perf_ctl("enable");
                     slices.push(load(addr, &fast, (&id, &op), clients, half).await);
+                    perf_ctl("disable");
                     if !raw_first {
                         raw_sum += raw_rate(&backend, raw_id, raw_threads, half);
                     }
@@ -410,4 +416,16 @@ fn report(runs: &[Vec<Row>], seconds: f64) -> String {
         seconds / 2.0
     ));
     md
+}
+
+/// With `SIGNET_BENCH_PERF_CTL=FIFO`, writes `enable`/`disable` to a `perf record -D -1
+/// --control fifo:FIFO` around each service slice, so that a profile (or any reader of the
+/// FIFO) covers the service under load and not the raw loop. Profiling only.
+fn perf_ctl(what: &str) {
+    if let Ok(p) = std::env::var("SIGNET_BENCH_PERF_CTL") {
+        use std::io::Write as _;
+        let mut f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+        writeln!(f, "{what}").unwrap();
+        f.flush().unwrap();
+    }
 }

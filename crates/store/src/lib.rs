@@ -18,7 +18,9 @@
 //!   before the head is read; other processes wait (busy timeout 10 s). Within one process
 //!   every write goes to one writer thread, which commits all the writes that queued up while
 //!   the previous commit ran in one transaction (group commit): concurrent writers share one
-//!   fsync. A batch is first tried in one pass, each write with its own cached single-row
+//!   fsync; a write announced ahead ([`Store::announce_write`]) is waited for up to 5 ms by
+//!   a small batch, so that writes finishing one by one still share commits. A batch is first
+//!   tried in one pass, each write with its own cached single-row
 //!   statements and each org's head read once; if anything in it fails (a conflict, a stale
 //!   version), nothing of that pass is kept and the batch runs again write by write, each in
 //!   its own SAVEPOINT, so the failing write is undone alone. Every write is answered only
@@ -69,4 +71,4 @@ pub use model::{
     AuditEvent, AuditProblem, AuditReport, Backend, Filter, Kind, Page, Record, Write,
 };
 pub use signet_workflow::audit::AuditEntry;
-pub use store::Store;
+pub use store::{Store, WriteAnnouncement};

@@ -303,6 +303,16 @@ pub(crate) fn chain(
     entries
 }
 
+/// A write announced with [`Store::announce_write`]; dropping it withdraws the announcement.
+#[must_use = "a write announcement is fulfilled by Store::write_announced"]
+pub struct WriteAnnouncement(Option<crate::sqlite::Intent>);
+
+impl std::fmt::Debug for WriteAnnouncement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriteAnnouncement")
+    }
+}
+
 /// The signing service's store: records and the per-org audit chain, on SQLite or
 /// PostgreSQL. Cheap to clone (the clones share the pool).
 #[derive(Clone)]
@@ -532,7 +542,11 @@ impl Store {
             let migrated = migrate::sqlite(&pool).await;
             pool.close().await;
             migrated?;
-            Pool::Sqlite(Arc::new(Sqlite::open(path, SQLITE_BUSY_TIMEOUT)?))
+            Pool::Sqlite(Arc::new(Sqlite::open(
+                path,
+                SQLITE_BUSY_TIMEOUT,
+                crate::sqlite::COMMIT_DELAY,
+            )?))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options =
                 PgConnectOptions::from_str(url).map_err(|e| unsupported(e.to_string()))?;
@@ -804,6 +818,29 @@ impl Store {
         writes: Vec<Write>,
         audit: Vec<AuditEvent>,
     ) -> Result<Vec<AuditEntry>> {
+        self.write_announced(None, org, writes, audit).await
+    }
+
+    /// Announces a write that will follow shortly, such as the outcome of a signature being
+    /// made: on SQLite, a commit waits a little (5 ms at most) for announced writes, so that
+    /// they share its fsync instead of paying one each. Hand it to
+    /// [`Store::write_announced`]; dropping it without a write withdraws it. On PostgreSQL
+    /// it does nothing.
+    pub fn announce_write(&self) -> WriteAnnouncement {
+        WriteAnnouncement(match &self.inner.pool {
+            Pool::Sqlite(db) => Some(db.announce()),
+            Pool::Postgres(_) => None,
+        })
+    }
+
+    /// [`Store::write`], fulfilling `announced` (from [`Store::announce_write`]).
+    pub async fn write_announced(
+        &self,
+        announced: Option<WriteAnnouncement>,
+        org: &str,
+        writes: Vec<Write>,
+        audit: Vec<AuditEvent>,
+    ) -> Result<Vec<AuditEntry>> {
         let prepared = writes
             .into_iter()
             .map(|w| {
@@ -844,6 +881,7 @@ impl Store {
                     prepared,
                     audit,
                     details,
+                    intent: announced.and_then(|a| a.0),
                 })
                 .await
             }

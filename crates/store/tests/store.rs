@@ -107,6 +107,7 @@ cases!(
     concurrent_stores_on_one_database,
     concurrent_failures_do_not_touch_other_writes,
     concurrent_inserts_keep_their_groups,
+    announced_writes,
 );
 
 fn record(kind: Kind, org: &str, id: &str, name: &str, created_at: i64) -> Record {
@@ -688,6 +689,60 @@ async fn audit_chain_in_order(db: Db) {
     assert_eq!(report.head, signet_workflow::audit::head(&all));
     assert_eq!(report.broken, None);
     assert!(store.verify_audit("beta").await.unwrap().is_ok());
+}
+
+/// Writes announced before they are made (as the service does while a signature is being
+/// made) are stored like any other; withdrawn announcements and one never fulfilled while
+/// others write hold nothing up for long.
+async fn announced_writes(db: Db) {
+    let store = db.open().await;
+    let tasks: Vec<_> = (0..24)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let announced = store.announce_write();
+                tokio::task::yield_now().await;
+                if i % 3 == 0 {
+                    // The signature failed: nothing to store.
+                    drop(announced);
+                    return;
+                }
+                let id = format!("r{i:02}");
+                store
+                    .write_announced(
+                        Some(announced),
+                        "acme",
+                        vec![Write::Insert(record(
+                            Kind::SigningRequest,
+                            "acme",
+                            &id,
+                            "req",
+                            100,
+                        ))],
+                        vec![event(100, "create", &id)],
+                    )
+                    .await
+                    .unwrap();
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let never = store.announce_write();
+    insert(
+        &store,
+        record(Kind::SigningRequest, "acme", "r99", "req", 100),
+    )
+    .await;
+    drop(never);
+    let page = store
+        .list(Kind::SigningRequest, "acme", &Filter::default(), 0, 100)
+        .await
+        .unwrap();
+    assert_eq!(page.total, 17);
+    assert_eq!(store.audit_len("acme").await.unwrap(), 17);
+    assert!(store.verify_audit("acme").await.unwrap().is_ok());
 }
 
 async fn tampered_details_detected(db: Db) {

@@ -254,12 +254,15 @@ async fn sign_and_finish(
     version: i64,
 ) -> ApiResult<StoredRequest> {
     let key = signing_key(app, org, product, op).await?;
+    let announced = app.store.announce_write();
     let events = sign(app, caller, &mut stored, key).await?;
     let write = Write::Update {
         record: record_of(app, org, &stored, op),
         expected_version: version,
     };
-    app.store.write(org, vec![write], events).await?;
+    app.store
+        .write_announced(Some(announced), org, vec![write], events)
+        .await?;
     Ok(stored)
 }
 
@@ -406,14 +409,17 @@ pub async fn create(
     let stored = to_completion({
         let (app, org, user) = (app.clone(), org.clone(), caller.actor.user.clone());
         async move {
+            // Approved at once: sign, then store the request, its approval and the key use
+            // in one write (announced while the signature is made, so that concurrent ones
+            // share a commit). If that write fails the signature is dropped, never handed
+            // out.
+            let announced = auto.then(|| app.store.announce_write());
             if auto {
-                // Approved at once: sign, then store the request, its approval and the key
-                // use in one write. If that write fails the signature is dropped, never
-                // handed out.
                 events.extend(sign(&app, &user, &mut stored, key).await?);
             }
             app.store
-                .write(
+                .write_announced(
+                    announced,
                     &org,
                     vec![Write::Insert(record_of(&app, &org, &stored, &op))],
                     events,
