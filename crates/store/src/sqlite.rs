@@ -649,13 +649,16 @@ mod tests {
     /// Far below [`LONG_HOLD`]: a write that is not held finishes within it.
     const PROMPTLY: Duration = Duration::from_secs(20);
 
-    async fn database(dir: &Path) -> Arc<Sqlite> {
-        let path = dir.join("store.db");
+    /// A migrated database whose writer holds batches for [`LONG_HOLD`].
+    async fn database() -> (tempfile::TempDir, Arc<Sqlite>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
         let store = crate::Store::connect(&format!("sqlite:{}", path.display()))
             .await
             .unwrap();
         store.close().await;
-        Arc::new(Sqlite::open(&path, Duration::from_secs(10), LONG_HOLD).unwrap())
+        let db = Arc::new(Sqlite::open(&path, Duration::from_secs(10), LONG_HOLD).unwrap());
+        (dir, db)
     }
 
     /// A write of one audit event.
@@ -681,10 +684,16 @@ mod tests {
         tokio::spawn(async move { db.write(job).await })
     }
 
-    /// Gives the writer time to take a queued write, then checks that it has not answered.
-    async fn assert_held(write: &tokio::task::JoinHandle<Result<Vec<AuditEntry>>>) {
+    /// Queues a write of `subject` while something is announced, gives the writer time to
+    /// take it, and checks that it has not answered.
+    async fn held_write(
+        db: &Arc<Sqlite>,
+        subject: &str,
+    ) -> tokio::task::JoinHandle<Result<Vec<AuditEntry>>> {
+        let write = spawn_write(db, job(subject, None));
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(!write.is_finished(), "the write was not held");
+        write
     }
 
     async fn finished(write: tokio::task::JoinHandle<Result<Vec<AuditEntry>>>) -> Vec<AuditEntry> {
@@ -697,11 +706,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_commit_waits_for_an_announced_write_and_shares_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(dir.path()).await;
+        let (_dir, db) = database().await;
         let announced = db.announce();
-        let first = spawn_write(&db, job("first", None));
-        assert_held(&first).await;
+        let first = held_write(&db, "first").await;
         let second = finished(spawn_write(&db, job("second", Some(announced)))).await;
         let first = finished(first).await;
         // One commit: the held write first, the announced one right after it.
@@ -712,11 +719,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_withdrawn_announcement_releases_the_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(dir.path()).await;
+        let (_dir, db) = database().await;
         let announced = db.announce();
-        let write = spawn_write(&db, job("held", None));
-        assert_held(&write).await;
+        let write = held_write(&db, "held").await;
         drop(announced);
         finished(write).await;
         assert_eq!(db.expected.load(Ordering::Acquire), 0);
@@ -724,20 +729,17 @@ mod tests {
 
     #[tokio::test]
     async fn nothing_announced_commits_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(dir.path()).await;
+        let (_dir, db) = database().await;
         let entries = finished(spawn_write(&db, job("alone", None))).await;
         assert_eq!(entries.len(), 1);
     }
 
     #[tokio::test]
     async fn enough_writes_commit_without_waiting_for_more() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(dir.path()).await;
+        let (_dir, db) = database().await;
         // Announced and never written while the others are committed.
         let outstanding = db.announce();
-        let first = spawn_write(&db, job("w0", None));
-        assert_held(&first).await;
+        let first = held_write(&db, "w0").await;
         let rest: Vec<_> = (1..COMMIT_SHARED)
             .map(|i| spawn_write(&db, job(&format!("w{i}"), None)))
             .collect();
@@ -751,11 +753,9 @@ mod tests {
 
     #[tokio::test]
     async fn closing_does_not_wait_for_announced_writes() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(dir.path()).await;
+        let (_dir, db) = database().await;
         let _outstanding = db.announce();
-        let write = spawn_write(&db, job("last", None));
-        assert_held(&write).await;
+        let write = held_write(&db, "last").await;
         tokio::time::timeout(PROMPTLY, db.close())
             .await
             .expect("close waited for an announced write");
