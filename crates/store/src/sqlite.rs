@@ -380,7 +380,7 @@ fn try_batch(conn: &mut Connection, batch: &[(Job, Reply)]) -> Result<Vec<Vec<Au
     for (job, _) in batch {
         let entries = apply(&tx, job, heads.get(job.org.as_str()).cloned())?;
         if let Some(last) = entries.last() {
-            heads.insert(job.org.as_str(), Some(last.clone()));
+            heads.insert(job.org.as_str(), Some(head_of(last)));
         }
         results.push(entries);
     }
@@ -421,7 +421,7 @@ fn commit_one_by_one(conn: &mut Connection, batch: Vec<(Job, Reply)>) {
             Ok(entries) => match savepoint.commit() {
                 Ok(()) => {
                     if let Some(last) = entries.last() {
-                        heads.insert(job.org.clone(), Some(last.clone()));
+                        heads.insert(job.org.clone(), Some(head_of(last)));
                     }
                     done.push((reply, entries));
                 }
@@ -520,6 +520,11 @@ fn apply(
             .map_err(&err)?;
     }
     Ok(entries)
+}
+
+/// What the next entry of a chain needs of `last`: its position, hash and time.
+fn head_of(last: &AuditEntry) -> AuditEntry {
+    head_entry(last.seq, last.hash.clone(), last.at.unix_seconds())
 }
 
 /// Creates the org's head row if missing (the transaction holds the write lock) and returns

@@ -873,7 +873,32 @@ impl Store {
         if prepared.is_empty() && audit.is_empty() {
             return Ok(Vec::new());
         }
+        // The chain needs only the canonical text of the details; their values stay here
+        // and go into the entries the write returns, so the writer neither copies nor
+        // frees them.
+        let mut audit = audit;
+        let values: Vec<Value> = audit
+            .iter_mut()
+            .map(|e| std::mem::take(&mut e.details))
+            .collect();
+        let mut entries = self
+            .append(announced, org, prepared, audit, details)
+            .await?;
+        for (entry, value) in entries.iter_mut().zip(values) {
+            entry.details = value;
+        }
+        Ok(entries)
+    }
 
+    /// The writes and audit entries of [`Store::write_announced`], prepared.
+    async fn append(
+        &self,
+        announced: Option<WriteAnnouncement>,
+        org: &str,
+        prepared: Vec<Prepared>,
+        audit: Vec<AuditEvent>,
+        details: Vec<String>,
+    ) -> Result<Vec<AuditEntry>> {
         match &self.inner.pool {
             Pool::Sqlite(db) => {
                 db.write(Job {
