@@ -34,9 +34,11 @@
 //! # Layout
 //!
 //! - `records(kind, org, id, version, state, name, …, doc)`, primary key (kind, org, id),
-//!   product names unique per org (partial unique index);
-//! - `record_groups(org, kind, id, role, group_name)`: reader/approver groups for
-//!   [`Filter::readable_by`] / [`Filter::decidable_by`], rewritten on every update;
+//!   product names unique per org (partial unique index), and the record's reader and
+//!   approver groups as JSON arrays in `readers` / `approvers`, which
+//!   [`Filter::readable_by`] / [`Filter::decidable_by`] match (`json_each`,
+//!   `jsonb_array_elements_text`) — no rows of their own to write (schema version 2 dropped
+//!   `record_groups`, which held them again at four inserts per signing request);
 //! - `audit_entries(org, seq, …, hash)` and `audit_heads(org, seq, hash, at)`.
 //!
 //! Migrations are embedded (`migrations/{sqlite,postgres}/*.sql`) and applied by
@@ -45,7 +47,7 @@
 //! # Throughput
 //!
 //! `cargo run --release -p signet-store --example store_bench` (SQLite, durable:
-//! WAL + `synchronous = FULL`; each write inserts one record with groups and appends one
+//! WAL + `synchronous = FULL`; each write inserts one record and appends one
 //! audit entry; a signing request is two such writes). Measured on the 2-core development VM
 //! (release build, 1000 requests = 2000 writes per phase, all in one org):
 //!

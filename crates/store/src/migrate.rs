@@ -16,17 +16,31 @@ use crate::error::{Error, Result, one_line};
 /// (version, description, SQL).
 type Migration = (i64, &'static str, &'static str);
 
-const SQLITE: &[Migration] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/sqlite/0001_initial.sql"),
-)];
+const SQLITE: &[Migration] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "groups in records",
+        include_str!("../migrations/sqlite/0002_groups_in_records.sql"),
+    ),
+];
 
-const POSTGRES: &[Migration] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/postgres/0001_initial.sql"),
-)];
+const POSTGRES: &[Migration] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "groups in records",
+        include_str!("../migrations/postgres/0002_groups_in_records.sql"),
+    ),
+];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS signet_schema_migrations (\
      version BIGINT NOT NULL PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)";
@@ -107,4 +121,49 @@ pub(crate) async fn postgres(pool: &PgPool) -> Result<()> {
         .await
         .map_err(fail)?;
     run_migrations!(tx, POSTGRES)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database made by the first schema comes up to the newest, its records kept.
+    #[tokio::test]
+    async fn a_version_1_sqlite_database_is_brought_up_to_date() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("v1.db").display());
+        let pool = SqlitePool::connect(&url).await.expect("open");
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("begin");
+        let first: Result<()> = async { run_migrations!(tx, &SQLITE[..1]) }.await;
+        first.expect("version 1");
+        sqlx::raw_sql(
+            "INSERT INTO records VALUES ('signing_request', 'acme', 'r1', 1, 2, 'n', NULL, NULL, \
+             1, 1, NULL, '[\"devs\"]', '[]', '{}'); \
+             INSERT INTO record_groups VALUES ('acme', 'signing_request', 'r1', 'reader', 'devs');",
+        )
+        .execute(&pool)
+        .await
+        .expect("a version 1 record");
+        sqlite(&pool).await.expect("migrate");
+        let version: i64 = sqlx::query("SELECT MAX(version) FROM signet_schema_migrations")
+            .fetch_one(&pool)
+            .await
+            .and_then(|row| row.try_get(0))
+            .expect("version");
+        assert_eq!(version, SQLITE.last().map_or(0, |m| m.0));
+        let groups: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'record_groups'",
+        )
+        .fetch_one(&pool)
+        .await
+        .and_then(|row| row.try_get(0))
+        .expect("tables");
+        assert_eq!(groups, 0);
+        let readers: String = sqlx::query("SELECT readers FROM records WHERE id = 'r1'")
+            .fetch_one(&pool)
+            .await
+            .and_then(|row| row.try_get(0))
+            .expect("the record");
+        assert_eq!(readers, r#"["devs"]"#);
+    }
 }

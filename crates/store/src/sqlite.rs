@@ -541,7 +541,7 @@ fn lock_head(conn: &Connection, org: &str) -> Result<Option<AuditEntry>> {
     Ok(u64::try_from(seq).ok().map(|seq| head_entry(seq, hash, at)))
 }
 
-/// Inserts or updates one record and rewrites its groups.
+/// Inserts or updates one record.
 fn write_record(conn: &Connection, org: &str, w: &Prepared) -> Result<()> {
     let r = &w.record;
     let err = db("write");
@@ -569,49 +569,30 @@ fn write_record(conn: &Connection, org: &str, w: &Prepared) -> Result<()> {
             ])
         })
         .map_err(|e| write_err(r, e))?;
-    if let Some(expected_version) = w.expected_version {
-        if changed == 0 {
-            let found = conn
-                .prepare_cached(&numbered(crate::store::RECORD_VERSION))
-                .and_then(|mut s| {
-                    s.query_row(params![r.kind.as_str(), org, r.id], |row| {
-                        row.get::<_, i64>(0)
-                    })
-                    .optional()
+    if let Some(expected_version) = w.expected_version
+        && changed == 0
+    {
+        let found = conn
+            .prepare_cached(&numbered(crate::store::RECORD_VERSION))
+            .and_then(|mut s| {
+                s.query_row(params![r.kind.as_str(), org, r.id], |row| {
+                    row.get::<_, i64>(0)
                 })
-                .map_err(&err)?;
-            return Err(match found {
-                None => Error::NotFound {
-                    kind: r.kind,
-                    org: org.to_owned(),
-                    id: r.id.clone(),
-                },
-                Some(_) => Error::Stale {
-                    kind: r.kind,
-                    id: r.id.clone(),
-                    expected_version,
-                },
-            });
-        }
-        conn.prepare_cached(&numbered(crate::store::DELETE_GROUPS))
-            .and_then(|mut s| s.execute(params![org, r.kind.as_str(), r.id]))
+                .optional()
+            })
             .map_err(&err)?;
-    }
-    let mut insert = conn
-        .prepare_cached(
-            "INSERT INTO record_groups (org, kind, id, role, group_name) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .map_err(&err)?;
-    for (role, groups) in [("reader", &r.readers), ("approver", &r.approvers)] {
-        let mut seen = std::collections::BTreeSet::new();
-        for g in groups {
-            if seen.insert(g.as_str()) {
-                insert
-                    .execute(params![org, r.kind.as_str(), r.id, role, g])
-                    .map_err(&err)?;
-            }
-        }
+        return Err(match found {
+            None => Error::NotFound {
+                kind: r.kind,
+                org: org.to_owned(),
+                id: r.id.clone(),
+            },
+            Some(_) => Error::Stale {
+                kind: r.kind,
+                id: r.id.clone(),
+                expected_version,
+            },
+        });
     }
     Ok(())
 }
