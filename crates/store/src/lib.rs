@@ -53,9 +53,11 @@
 //!
 //! | backend | 1 task | 16 tasks |
 //! |---|---|---|
-//! | SQLite, durable (group commit, rusqlite writer thread) | ~3200 writes/s | ~17700 writes/s |
+//! | SQLite, durable (group commit, rusqlite writer thread) | ~4600 writes/s | ~22000–31000 writes/s |
 //! | PostgreSQL 15 on loopback (test cluster, fsync off) | ~600 writes/s | ~530 writes/s |
 //!
+//! (The build before schema version 2, measured alongside: ~4500 and ~20000–22000; earlier
+//! measurements of it gave ~3200 and ~17700 — the runs are short and the VM drifts.)
 //! SQLite is bound by one fsync per commit; group commit lets concurrent writers share it
 //! (before it, 16 tasks managed ~1350 writes/s; with group commit on sqlx's SQLite driver,
 //! ~3100). PostgreSQL is bound by the round trips made
