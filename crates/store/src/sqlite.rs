@@ -23,7 +23,9 @@ use signet_workflow::audit::{AuditEntry, GENESIS_HASH};
 
 use crate::error::{Error, Result};
 use crate::model::{AuditEvent, Kind, Record};
-use crate::store::{Prepared, RowExt, audit_from_row, chain, head_entry, record_from_row, to_i64};
+use crate::store::{
+    Prepared, RowExt, audit_from_row, chain, head_entry, head_of, record_from_row, to_i64,
+};
 
 /// Most writes committed together.
 const GROUP_COMMIT_MAX: usize = 256;
@@ -520,11 +522,6 @@ fn apply(
             .map_err(&err)?;
     }
     Ok(entries)
-}
-
-/// What the next entry of a chain needs of `last`: its position, hash and time.
-fn head_of(last: &AuditEntry) -> AuditEntry {
-    head_entry(last.seq, last.hash.clone(), last.at.unix_seconds())
 }
 
 /// Creates the org's head row if missing (the transaction holds the write lock) and returns

@@ -257,7 +257,7 @@ pub(crate) fn chain(
     audit: &[AuditEvent],
     details: &[String],
 ) -> Vec<AuditEntry> {
-    let mut head = prev.map(|p| head_entry(p.seq, p.hash.clone(), p.at.unix_seconds()));
+    let mut head = prev.map(head_of);
     let mut entries = Vec::with_capacity(audit.len());
     for (event, details) in audit.iter().zip(details) {
         let at = match &head {
@@ -273,7 +273,7 @@ pub(crate) fn chain(
             event.details.clone(),
             details,
         );
-        head = Some(head_entry(entry.seq, entry.hash.clone(), at.unix_seconds()));
+        head = Some(head_of(&entry));
         entries.push(entry);
     }
     entries
@@ -451,6 +451,11 @@ fn to_json(what: &str, value: &impl serde::Serialize) -> Result<String> {
     serde_json::to_string(value).map_err(|e| Error::InvalidInput {
         message: format!("{what} cannot be serialized: {e}"),
     })
+}
+
+/// What the next entry of a chain needs of `last`: its position, hash and time.
+pub(crate) fn head_of(last: &AuditEntry) -> AuditEntry {
+    head_entry(last.seq, last.hash.clone(), last.at.unix_seconds())
 }
 
 /// A chain entry standing for the stored head (only `seq` and `hash` matter to `append`).
